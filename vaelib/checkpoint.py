@@ -1,0 +1,127 @@
+"""Checkpoints: atomic writes, weights-only loading, the best-model rule and where models live.
+
+A checkpoint is a plain dict of tensors, numbers, strings, lists and dicts, so it loads with
+`torch.load(weights_only=True)`: a file from a stranger cannot run code on your machine.
+"""
+
+import contextlib
+import pickle
+from pathlib import Path
+
+import torch
+
+from . import settings
+from .atomic import atomic_write
+from .errors import VAEError
+from .model import VAE, ModelConfig
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+    import msvcrt
+
+BEST_NAME = "vae_best.pth"
+
+
+def best_path(checkpoint_dir=None) -> Path:
+    return Path(checkpoint_dir or settings.checkpoint_dir()) / "best_model" / BEST_NAME
+
+
+def pretrained_path(latent_dim: int = 2) -> Path:
+    """The checkpoint shipped with the repository for this latent size."""
+    return settings.pretrained_dir() / f"vae_latent{latent_dim}.pth"
+
+
+def default_checkpoint(checkpoint_dir=None) -> Path:
+    """Your best model if you trained one, otherwise the shipped 2-D pretrained model."""
+    best = best_path(checkpoint_dir)
+    return best if best.exists() else pretrained_path(2)
+
+
+def save_checkpoint(payload: dict, path) -> None:
+    """Write atomically (see atomic.py): a crash leaves the old complete file or the new one."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(path) as fh:
+            torch.save(payload, fh)
+    except OSError as err:
+        reason = err.strerror or str(err)
+        raise VAEError(
+            f"could not write checkpoint {path}: {reason}; free disk space or pick a writable --checkpoint-dir "
+            f"(earlier checkpoints are intact)"
+        ) from None
+
+
+def load_checkpoint(path, map_location="cpu") -> dict:
+    """Load a checkpoint with weights-only unpickling; any problem becomes a one-line VAEError."""
+    path = Path(path)
+    if not path.is_file():
+        raise VAEError(f"checkpoint not found: {path}; train one with vae-train or pass --checkpoint PATH")
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError:
+        raise VAEError(
+            f"refused to load {path}: it holds Python objects that could run code, not just weights; "
+            f"only use checkpoints written by vaelib"
+        ) from None
+    except Exception as err:
+        raise VAEError(f"{path} is truncated or corrupt ({type(err).__name__}); use another checkpoint") from None
+    if not isinstance(ckpt, dict) or "model_state" not in ckpt or "model_config" not in ckpt:
+        raise VAEError(f"{path} is not a vaelib checkpoint (no model_state/model_config)")
+    return ckpt
+
+
+def load_model(path, device="cpu", latent_dim: int | None = None) -> tuple[VAE, dict]:
+    """Rebuild the model saved in `path` (in eval mode) and return it with the checkpoint dict."""
+    ckpt = load_checkpoint(path)
+    try:
+        config = ModelConfig(**ckpt["model_config"])
+    except (TypeError, ValueError) as err:
+        raise VAEError(f"{path} has a model config this vaelib cannot build ({err})") from None
+    if latent_dim is not None and latent_dim != config.latent_dim:
+        raise VAEError(
+            f"--latent_dim {latent_dim} does not match the checkpoint's latent_dim {config.latent_dim} ({path}); "
+            f"drop --latent_dim or pick a checkpoint trained with {latent_dim}"
+        )
+    model = VAE(config)
+    try:
+        model.load_state_dict(ckpt["model_state"])
+    except RuntimeError:
+        raise VAEError(f"{path} holds weights of a different architecture; use a checkpoint written by vaelib") from None
+    return model.to(device).eval(), ckpt
+
+
+@contextlib.contextmanager
+def _exclusive_lock(lock_path: Path):
+    """Hold an OS-level exclusive lock on lock_path (released on exit, even if the process dies)."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+b") as fh:
+        if fcntl is not None:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        else:
+            msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK, 1)
+        yield
+
+
+def stored_val_loss(path) -> float:
+    """The validation -ELBO recorded in a checkpoint; +inf if there is none or it cannot be read."""
+    try:
+        return float(load_checkpoint(path).get("val_loss", float("inf")))
+    except VAEError:
+        return float("inf")
+
+
+def update_best(payload: dict, path) -> tuple[bool, float]:
+    """Replace the best model at `path` only if payload['val_loss'] beats it.
+
+    Returns (replaced, previous_best). A lock makes concurrent runs compare and write one at a time.
+    """
+    path = Path(path)
+    with _exclusive_lock(path.parent / ".lock"):
+        previous = stored_val_loss(path)
+        if payload["val_loss"] < previous:
+            save_checkpoint(payload, path)
+            return True, previous
+        return False, previous

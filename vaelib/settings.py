@@ -1,0 +1,36 @@
+"""Where things live and whether we run in quick mode: the one place that reads the environment.
+
+Environment variables (all optional):
+    VAELIB_DATA_DIR        MNIST root (torchvision layout: <root>/MNIST/raw/...). Default: <project>/data
+    VAELIB_CHECKPOINT_DIR  run folders and best model.                            Default: <project>/checkpoints
+    VAELIB_QUICK           "1" for quick mode: small subsets and few epochs, for smoke tests and CI.
+"""
+
+import os
+from pathlib import Path
+
+
+def project_root() -> Path:
+    """The source checkout that holds this package, or the current directory for a plain install."""
+    here = Path(__file__).resolve().parent.parent
+    return here if (here / "pyproject.toml").exists() else Path.cwd()
+
+
+def quick_mode() -> bool:
+    """True when VAELIB_QUICK is set to a true value (1, true, yes, on)."""
+    return os.environ.get("VAELIB_QUICK", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def data_dir() -> Path:
+    """The MNIST root directory."""
+    return Path(os.environ.get("VAELIB_DATA_DIR") or project_root() / "data")
+
+
+def checkpoint_dir() -> Path:
+    """The directory that holds run folders and best_model/."""
+    return Path(os.environ.get("VAELIB_CHECKPOINT_DIR") or project_root() / "checkpoints")
+
+
+def pretrained_dir() -> Path:
+    """The committed pretrained checkpoints (never written by training)."""
+    return project_root() / "checkpoints" / "pretrained"
