@@ -2,7 +2,7 @@
 
     import vaelib
     data = vaelib.load_mnist()
-    result = vaelib.train(vaelib.TrainConfig(epochs=10))
+    result = vaelib.fit(vaelib.TrainConfig(epochs=10))
     model, _ = vaelib.load_model(vaelib.default_checkpoint())
     digits = model.sample(16)
 """
@@ -14,6 +14,6 @@ from .errors import VAEError
 from .metrics import estimate_elbo
 from .model import VAE, Losses, ModelConfig, bernoulli_nll, kl_to_standard_normal, negative_elbo, reparameterize
 from .settings import quick_mode
-from .trainer import RECIPES, TrainConfig, TrainResult, quick, resume, train
+from .trainer import RECIPES, TrainConfig, TrainResult, fit, quick, resume
 
 __version__ = "0.1.0"

@@ -6,6 +6,7 @@ A checkpoint is a plain dict of tensors, numbers, strings, lists and dicts, so i
 
 import contextlib
 import pickle
+import warnings
 from pathlib import Path
 
 import torch
@@ -60,7 +61,9 @@ def load_checkpoint(path, map_location="cpu") -> dict:
     if not path.is_file():
         raise VAEError(f"checkpoint not found: {path}; train one with vae-train or pass --checkpoint PATH")
     try:
-        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():  # a foreign pickle protocol only earns a warning before being refused
+            warnings.filterwarnings("ignore", message="Detected pickle protocol")
+            ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError:
         raise VAEError(
             f"refused to load {path}: it holds Python objects that could run code, not just weights; "

@@ -1,5 +1,10 @@
-"""`vae-generate` (or `python -m vaelib.generate`): decode z ~ N(0, I) into a grid of new digits."""
+"""`vae-generate` (or `python -m vaelib.generate`): decode z ~ N(0, I) into a grid of new digits.
 
+With --digit D the codes come instead from where the training images of digit D lie in latent space
+(vaelib.conditional), so the grid shows that digit.
+"""
+
+import argparse
 import random
 from datetime import datetime
 from pathlib import Path
@@ -7,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import plots
+from . import conditional, plots, settings
 from .atomic import atomic_write
 from .checkpoint import best_path, default_checkpoint, load_model
+from .data import load_mnist
 from .device import pick_device
 from .errors import ArgumentParser, VAEError, cli_errors, positive
 
@@ -24,7 +30,29 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--save-array", metavar="PATH", help="also save the samples as a .npy array (N, 28, 28), float32 in [0, 1]")
     p.add_argument("--nrow", type=positive(int), default=10, help="digits per row in the grid (default 10)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument("--digit", type=digit, help="generate only this digit, 0-9: z is drawn from the latent region of its training images (reads MNIST)")
+    p.add_argument("--data-dir", help="MNIST root for --digit, holding MNIST/raw/ (default: $VAELIB_DATA_DIR or ./data)")
     return p
+
+
+QUICK_FIT_IMAGES = 5_000  # training images encoded for --digit in quick mode
+
+
+def digit(text: str) -> int:
+    """An argparse type for --digit: an integer from 0 to 9."""
+    try:
+        return conditional.check_digit(int(text))
+    except (ValueError, VAEError):
+        raise argparse.ArgumentTypeError(f"must be a digit from 0 to 9, got {text!r}") from None
+
+
+def digit_samples(model, wanted: int, n: int, generator, data_dir=None) -> torch.Tensor:
+    """n images of digit `wanted`: fit the class densities to the encoded training set, sample, decode."""
+    train = load_mnist(data_dir).train
+    train = train.head(QUICK_FIT_IMAGES) if settings.quick_mode() else train
+    density = conditional.fit(model, train)
+    print(f"Digit {wanted}: z drawn from the aggregate posterior of its {int((train.labels == wanted).sum()):,} training images")
+    return conditional.generate(model, density, wanted, n, generator)
 
 
 def writable(path, flag: str) -> Path:
@@ -53,7 +81,11 @@ def main(argv=None) -> None:
     which = "your best model" if checkpoint == best_path() else "the pretrained model" if not args.checkpoint else "checkpoint"
     seed = args.seed if args.seed is not None else random.randrange(2**31)
     print(f"Using {which} {checkpoint} (latent_dim {model.config.latent_dim}) on {device.type}, seed {seed}")
-    samples = model.sample(args.num_samples, generator=torch.Generator().manual_seed(seed))
+    generator = torch.Generator().manual_seed(seed)
+    if args.digit is None:
+        samples = model.sample(args.num_samples, generator=generator)
+    else:
+        samples = digit_samples(model, args.digit, args.num_samples, generator, args.data_dir)
     try:
         plots.save_png(samples, output, nrow=args.nrow)
         if array_path:

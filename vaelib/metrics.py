@@ -1,11 +1,17 @@
-"""How good is a model: the negative ELBO of a whole split, in nats per image."""
+"""How good is a model: the negative ELBO and the importance-weighted bound of a split, active latent
+units, and the Fréchet distance, class entropy and confidence that score generated digits."""
+
+import math
 
 import torch
+from torch.distributions import Normal
+from tqdm.auto import tqdm
 
-from .data import Split, batches
-from .model import negative_elbo, reparameterize
+from .data import Split, batches, num_batches
+from .model import PIXELS, bernoulli_nll, negative_elbo, reparameterize
 
 ELBO_SEED = 0  # the same z noise every time, so two evaluations of one model agree exactly
+ACTIVE_THRESHOLD = 0.01  # a latent unit is active when Var_x[mu(x)] exceeds this
 
 
 @torch.no_grad()
@@ -23,3 +29,114 @@ def estimate_elbo(model, split: Split, batch_size: int = 1000, beta: float = 1.0
     model.train(was_training)
     loss, recon, kl = (sums / len(split)).tolist()
     return {"loss": loss, "recon": recon, "kl": kl}
+
+
+def bits_per_dim(nats_per_image: float, dims: int = PIXELS) -> float:
+    """Nats per image -> bits per pixel: divide by the 784 pixels and by ln 2."""
+    return nats_per_image / (dims * math.log(2))
+
+
+@torch.no_grad()
+def iwae_log_weights(model, x: torch.Tensor, k: int, chunk: int = 4096, generator=None) -> torch.Tensor:
+    """log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x) for k draws z_i ~ q(z|x): (k, B) in float64.
+
+    Decodes at most `chunk` images at once, so memory stays bounded whatever k and B are.
+    """
+    mu, log_var = model.encode(x)  # (B, D) each
+    mu, std = mu.float(), torch.exp(0.5 * log_var.float())
+    posterior, prior = Normal(mu, std), Normal(torch.zeros_like(mu), torch.ones_like(mu))
+    per_pass = max(1, chunk // len(x))  # z draws decoded per pass
+    rows = []
+    for start in range(0, k, per_pass):
+        n = min(per_pass, k - start)
+        eps = torch.randn((n, *mu.shape), generator=generator, device=mu.device)  # (n, B, D)
+        z = mu + std * eps
+        logits = model.decode_logits(z.flatten(0, 1))  # (n * B, 1, 28, 28)
+        log_px = -bernoulli_nll(logits, x.repeat(n, 1, 1, 1)).view(n, len(x))  # (n, B)
+        log_pz = prior.log_prob(z).sum(-1)  # (n, B)
+        log_qz = posterior.log_prob(z).sum(-1)  # (n, B)
+        rows.append((log_px + log_pz - log_qz).double())
+    return torch.cat(rows)  # (k, B)
+
+
+@torch.no_grad()
+def iwae_bound(model, split: Split, k: int = 1000, batch_size: int = 50, seed: int = ELBO_SEED, chunk: int = 4096, progress: bool = False) -> float:
+    """Mean importance-weighted bound (Burda et al. 2016) of -log p(x) over `split`, in nats per image.
+
+    -log (1/k) sum_i w_i with k importance samples per image: an upper bound on -log p(x) that is
+    never looser than the -ELBO (k = 1 gives the ELBO) and tightens as k grows.
+    """
+    was_training = model.training
+    model.eval()
+    generator = torch.Generator(split.images.device).manual_seed(seed)
+    total = 0.0
+    for batch in tqdm(batches(split, batch_size), total=num_batches(split, batch_size), desc=f"IWAE k={k}", disable=not progress, leave=False):
+        log_w = iwae_log_weights(model, batch.images, k, chunk, generator)  # (k, B)
+        total += (torch.logsumexp(log_w, dim=0) - math.log(k)).sum().item()
+    model.train(was_training)
+    return -total / len(split)
+
+
+@torch.no_grad()
+def encoder_means(model, split: Split, batch_size: int = 1000) -> torch.Tensor:
+    """The posterior means mu(x) of every image in `split`: (N, latent_dim) on the CPU."""
+    was_training = model.training
+    model.eval()
+    mus = torch.cat([model.encode(batch.images)[0].float().cpu() for batch in batches(split, batch_size)])
+    model.train(was_training)
+    return mus
+
+
+def active_units(mu: torch.Tensor, threshold: float = ACTIVE_THRESHOLD) -> int:
+    """Latent dimensions the encoder really uses: Var_x[mu(x)] above `threshold` (Burda et al. 2016).
+
+    mu: (N, latent_dim) encoder means over a data set. An inactive unit has the same mean for every
+    image, so its posterior collapses onto the prior and it carries no information.
+    """
+    return int((mu.double().var(dim=0, unbiased=True) > threshold).sum())
+
+
+def _sqrtm_psd(matrix: torch.Tensor) -> torch.Tensor:
+    """Square root of a symmetric positive semi-definite matrix via its eigendecomposition."""
+    values, vectors = torch.linalg.eigh(matrix)
+    return (vectors * values.clamp(min=0).sqrt()) @ vectors.T
+
+
+def frechet_distance_from_stats(mu1, cov1, mu2, cov2) -> float:
+    """Fréchet distance between N(mu1, cov1) and N(mu2, cov2):
+
+    |mu1 - mu2|^2 + tr(cov1) + tr(cov2) - 2 tr sqrt(cov1 cov2).
+    tr sqrt(cov1 cov2) = sum of the square roots of the eigenvalues of sqrt(cov1) cov2 sqrt(cov1),
+    a symmetric PSD matrix with the same eigenvalues, so it is computed exactly in float64.
+    """
+    mu1, cov1, mu2, cov2 = (torch.as_tensor(t, dtype=torch.float64) for t in (mu1, cov1, mu2, cov2))
+    root1 = _sqrtm_psd(cov1)
+    middle = root1 @ cov2 @ root1
+    trace_sqrt = torch.linalg.eigvalsh((middle + middle.T) / 2).clamp(min=0).sqrt().sum()
+    return float((mu1 - mu2).pow(2).sum() + cov1.trace() + cov2.trace() - 2 * trace_sqrt)
+
+
+def feature_stats(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean (F,) and covariance (F, F) of features (N, F), in float64."""
+    f = features.double()
+    return f.mean(dim=0), torch.cov(f.T)
+
+
+def frechet_distance(features1: torch.Tensor, features2: torch.Tensor) -> float:
+    """Fréchet distance between two feature sets (N1, F) and (N2, F), each summarised by a Gaussian."""
+    return frechet_distance_from_stats(*feature_stats(features1), *feature_stats(features2))
+
+
+def class_entropy(probs: torch.Tensor) -> float:
+    """Entropy in nats of the histogram of predicted classes: log 10 ~ 2.30 when all ten digits are equally common.
+
+    probs: (N, 10) classifier probabilities; each sample counts for its most likely class.
+    """
+    counts = torch.bincount(probs.argmax(dim=1), minlength=probs.shape[1]).double()
+    p = counts / counts.sum()
+    return float(-(p[p > 0] * p[p > 0].log()).sum())
+
+
+def mean_confidence(probs: torch.Tensor) -> float:
+    """Mean probability of the predicted class: near 1 when samples look like clear digits."""
+    return float(probs.max(dim=1).values.mean())

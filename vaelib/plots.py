@@ -7,7 +7,9 @@ touches global plotting state; in a notebook a returned Figure shows itself.
 import io
 
 import torch
+from matplotlib import colormaps
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from PIL import Image
 from torchvision.utils import make_grid
 
@@ -78,3 +80,172 @@ def reconstructions(model, images: torch.Tensor) -> torch.Tensor:
     recon = model.decode(mu)
     model.train(was_training)
     return torch.cat([images, recon.float()])
+
+
+def digit_legend(ax, labels=range(10), **kwargs) -> None:
+    """A legend with one coloured dot per digit class (tab10 colours, the ones latent_scatter uses)."""
+    handles = [Line2D([], [], ls="", marker="o", color=colormaps["tab10"](d), label=str(d)) for d in labels]
+    ax.legend(handles=handles, title="digit", **kwargs)
+
+
+def latent_scatter_figure(points: torch.Tensor, labels: torch.Tensor, limit: float | None = None, size: float = 4.0,
+                          xlabel: str = "$z_1$", ylabel: str = "$z_2$", title: str | None = None, dpi: int = 80) -> Figure:
+    """Codes (N, 2) as dots coloured by their digit class, on square axes of ±limit (default: fit the data)."""
+    fig = Figure(figsize=(size + 0.9, size), dpi=dpi, layout="constrained")
+    ax = fig.add_subplot()
+    points, labels = points.detach().cpu(), labels.detach().cpu()
+    ax.scatter(points[:, 0], points[:, 1], c=labels, cmap="tab10", vmin=-0.5, vmax=9.5, s=2, alpha=0.5, linewidths=0)
+    if limit is not None:
+        ax.set(xlim=(-limit, limit), ylim=(-limit, limit))
+    ax.set(xlabel=xlabel, ylabel=ylabel, aspect="equal")
+    if title:
+        ax.set_title(title)
+    digit_legend(ax, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize="small", markerscale=0.8)
+    return fig
+
+
+def figure_png(fig: Figure) -> bytes:
+    """The figure as PNG bytes at its own dpi and size (no tight cropping, so axes stay where transData says)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=fig.dpi)
+    return buf.getvalue()
+
+
+def gif_bytes(images: torch.Tensor, scale: int = 4, duration_ms: int = 80, bounce: bool = True) -> bytes:
+    """An animated GIF of images (N, 1, 28, 28), each frame enlarged `scale` times; bounce plays it back and forth."""
+    frames = images.detach().float().cpu().clamp(0, 1)[:, 0].mul(255).round().byte().numpy()
+    pictures = [Image.fromarray(f).resize((28 * scale, 28 * scale), Image.Resampling.NEAREST) for f in frames]
+    if bounce:
+        pictures += pictures[-2:0:-1]
+    buf = io.BytesIO()
+    pictures[0].save(buf, format="GIF", save_all=True, append_images=pictures[1:], duration=duration_ms, loop=0)
+    return buf.getvalue()
+
+
+def confusion_figure(confusion: torch.Tensor, title: str | None = None, size: float = 4.5) -> Figure:
+    """A 10 x 10 table of counts (rows: the digit asked for, columns: what the classifier saw), as row percentages."""
+    percent = 100 * confusion.double() / confusion.sum(1, keepdim=True).clamp(min=1)
+    fig = Figure(figsize=(size, size), layout="constrained")
+    ax = fig.add_subplot()
+    ax.imshow(percent.numpy(), cmap="Blues", vmin=0, vmax=100)
+    for (row, col), value in zip(torch.cartesian_prod(torch.arange(10), torch.arange(10)).tolist(), percent.flatten().tolist()):
+        if value >= 0.5:
+            ax.text(col, row, f"{value:.0f}", ha="center", va="center", fontsize=7, color="white" if value > 60 else "black")
+    ax.set(xticks=range(10), yticks=range(10), xlabel="recognised as", ylabel="asked for")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def class_examples_figure(split, per_class: int = 10, scale: float = 0.5) -> Figure:
+    """The first `per_class` images of each digit, one row per class 0-9 (the split is shuffled, so they are typical)."""
+    rows = [split.images[split.labels == digit][:per_class] for digit in range(10)]
+    picture = grid(torch.cat(rows), nrow=per_class)  # (3, H, W)
+    fig = Figure(figsize=(scale * per_class + 0.5, scale * 10), layout="constrained")
+    ax = fig.add_subplot()
+    ax.imshow(picture.permute(1, 2, 0).numpy(), interpolation="nearest")
+    ax.set(xticks=[], yticks=[2 + 30 * d + 14 for d in range(10)], yticklabels=[str(d) for d in range(10)])
+    ax.set_ylabel("digit")
+    ax.tick_params(length=0)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    return fig
+
+
+def class_counts_figure(splits: dict) -> Figure:
+    """Grouped bars: the share of each digit in every split, in percent. splits: {"train": Split, ...}."""
+    fig = Figure(figsize=(9, 3), layout="constrained")
+    ax = fig.add_subplot()
+    width = 0.8 / len(splits)
+    for i, (name, split) in enumerate(splits.items()):
+        counts = torch.bincount(split.labels.cpu(), minlength=10).double()
+        share = (100 * counts / counts.sum()).tolist()
+        ax.bar([d + (i - (len(splits) - 1) / 2) * width for d in range(10)], share, width, label=f"{name} ({len(split):,})")
+    ax.set(xticks=range(10), xlabel="digit", ylabel="% of the split", title="share of each digit")
+    ax.legend(loc="lower right", framealpha=0.9)
+    ax.grid(axis="y", alpha=0.3)
+    return fig
+
+
+def pixel_histogram_figure(images: torch.Tensor, bins: int = 50) -> Figure:
+    """Histogram of all pixel intensities in [0, 1] on a log scale: mostly black, a peak at white, little between."""
+    counts = torch.histc(images.detach().float().cpu(), bins=bins, min=0.0, max=1.0)
+    fig = Figure(figsize=(6, 3), layout="constrained")
+    ax = fig.add_subplot()
+    ax.stairs(counts.numpy(), torch.linspace(0, 1, bins + 1).numpy(), fill=True)
+    ax.set(yscale="log", xlabel="pixel intensity", ylabel="pixels (log scale)", title="pixel intensities")
+    return fig
+
+
+@torch.no_grad()
+def layer_table(model, batch_size: int = 1) -> list[dict]:
+    """One row per layer of a real forward pass (eval mode): name, type, output shape and parameter count.
+
+    Taken with forward hooks from the model itself, so the table can never disagree with the code.
+    """
+    from .model import IMAGE_SHAPE
+
+    rows = [{"layer": "x", "type": "input", "output": (batch_size, *IMAGE_SHAPE), "params": 0}]
+
+    def record(name):
+        def hook(module, inputs, output):
+            params = sum(p.numel() for p in module.parameters())
+            rows.append({"layer": name, "type": type(module).__name__, "output": tuple(output.shape), "params": params})
+
+        return hook
+
+    leaves = [(name, module) for name, module in model.named_modules() if name and not list(module.children())]
+    handles = [module.register_forward_hook(record(name)) for name, module in leaves]
+    was_training = model.training
+    model.eval()
+    try:
+        out = model(torch.zeros(batch_size, *IMAGE_SHAPE, device=next(model.parameters()).device))
+    finally:
+        for handle in handles:
+            handle.remove()
+        model.train(was_training)
+    after = next(i for i, row in enumerate(rows) if row["layer"] == "fc_log_var") + 1
+    rows.insert(after, {"layer": "z", "type": "reparameterize", "output": tuple(out.z.shape), "params": 0})
+    return rows
+
+
+def format_layer_table(rows: list[dict]) -> str:
+    """The layer table as aligned text, batch dimension written B, with the total parameter count."""
+    lines = [f"{'layer':<14}{'type':<16}{'output shape':<20}{'parameters':>11}"]
+    for row in rows:
+        shape = "(" + ", ".join(["B", *map(str, row["output"][1:])]) + ")"
+        lines.append(f"{row['layer']:<14}{row['type']:<16}{shape:<20}{row['params']:>11,}")
+    lines.append(f"{'total':<50}{sum(row['params'] for row in rows):>11,}")
+    return "\n".join(lines)
+
+
+def reconstruction_history_figure(originals: torch.Tensor, snapshots: list, scale: float = 0.5) -> Figure:
+    """Originals on top, then one row of reconstructions per (epoch, images) snapshot: watch them sharpen."""
+    stack = torch.cat([originals.cpu()] + [images.cpu() for _, images in snapshots])
+    picture = grid(stack, nrow=len(originals))
+    rows = 1 + len(snapshots)
+    fig = Figure(figsize=(scale * len(originals) + 1, scale * rows + 0.3), layout="constrained")
+    ax = fig.add_subplot()
+    ax.imshow(picture.permute(1, 2, 0).numpy(), interpolation="nearest")
+    labels = ["original"] + [f"epoch {epoch}" for epoch, _ in snapshots]
+    ax.set(xticks=[], yticks=[2 + 30 * r + 14 for r in range(rows)], yticklabels=labels)
+    ax.tick_params(length=0)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    return fig
+
+
+def manifold_figure(images: torch.Tensor, codes: torch.Tensor, scale: float = 0.4) -> Figure:
+    """Decoded n x n grid of 2-D codes (from latent.manifold_codes), with z1 and z2 marked on the axes."""
+    n = int(round(len(codes) ** 0.5))
+    picture = grid(images, nrow=n)
+    fig = Figure(figsize=(scale * n + 1, scale * n + 1), layout="constrained")
+    ax = fig.add_subplot()
+    ax.imshow(picture.permute(1, 2, 0).numpy(), interpolation="nearest")
+    centres = [2 + 30 * i + 14 for i in range(n)]
+    step = max(1, n // 5)
+    ax.set_xticks(centres[::step], [f"{v:.1f}" for v in codes[:n, 0][::step].tolist()])
+    ax.set_yticks(centres[::step], [f"{v:.1f}" for v in codes[::n, 1][::step].tolist()])
+    ax.set(xlabel="z1", ylabel="z2", title="decoded grid over the prior's quantiles")
+    return fig
+

@@ -45,7 +45,7 @@ def main(argv=None) -> None:
     if args.resume:
         result = trainer.resume(args.resume, **where)
     else:
-        result = trainer.train(config_from_args(args), ModelConfig(latent_dim=args.latent_dim), **where)
+        result = trainer.fit(config_from_args(args), ModelConfig(latent_dim=args.latent_dim), **where)
     if result.interrupted:
         raise SystemExit(130)
 

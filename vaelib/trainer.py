@@ -171,7 +171,7 @@ def _offer_best(run: Run, checkpoint_dir) -> None:
         print(f"Best model kept: its val −ELBO {previous:.2f} beats this run's {run.best_val:.2f} ({target})")
 
 
-def _fit(run: Run, data: MNIST, checkpoint_dir, on_epoch=None) -> TrainResult:
+def _run_epochs(run: Run, data: MNIST, checkpoint_dir, on_epoch=None) -> TrainResult:
     """The epoch loop shared by new and resumed runs."""
     config = run.config
     train_split = data.train.head(config.train_images) if config.train_images else data.train
@@ -219,7 +219,7 @@ def _setup(device, data, data_dir, config: TrainConfig):
     return device, data, -(-train_size // config.batch_size)
 
 
-def train(
+def fit(
     config=TrainConfig(), model_config=ModelConfig(), *, data=None, data_dir=None, device=None, checkpoint_dir=None, on_epoch=None
 ):
     """Train a new model; writes a run folder under checkpoint_dir and returns a TrainResult.
@@ -234,7 +234,7 @@ def train(
     runs.write_config({"model": model_config.to_dict(), "train": asdict(config), "device": str(device)}, run.run_dir)
     run.save("last.pth")  # epoch 0: a run interrupted in its first epoch can still be resumed
     print(f"Run folder: {run.run_dir}")
-    return _fit(run, data, checkpoint_dir, on_epoch)
+    return _run_epochs(run, data, checkpoint_dir, on_epoch)
 
 
 def resume(path, *, data=None, data_dir=None, device=None, checkpoint_dir=None, on_epoch=None):
@@ -253,4 +253,4 @@ def resume(path, *, data=None, data_dir=None, device=None, checkpoint_dir=None, 
     run.run_dir, run.best_val = run_dir, stored_val_loss(run_dir / "best.pth")
     runs.write_metrics(run.metrics, run_dir)  # drop rows of epochs after the checkpoint (a crash mid-epoch)
     print(f"Resuming {run_dir} at epoch {run.epoch + 1} of {config.epochs}")
-    return _fit(run, data, Path(checkpoint_dir or settings.checkpoint_dir()), on_epoch)
+    return _run_epochs(run, data, Path(checkpoint_dir or settings.checkpoint_dir()), on_epoch)

@@ -1,0 +1,54 @@
+"""Shared fixtures: every test writes checkpoints to its own temporary folder, never to the repository."""
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from vaelib import data, settings
+
+
+@pytest.fixture(autouse=True)
+def isolated_checkpoints(tmp_path, monkeypatch):
+    """Point VAELIB_CHECKPOINT_DIR at a fresh folder for each test."""
+    folder = tmp_path / "checkpoints"
+    monkeypatch.setenv("VAELIB_CHECKPOINT_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def mnist_root() -> Path:
+    """The real MNIST root (VAELIB_DATA_DIR); tests that need it skip when the files are absent."""
+    root = settings.data_dir()
+    if data.missing_files(root):
+        pytest.skip(f"MNIST not found under {root}; set VAELIB_DATA_DIR to a folder with MNIST/raw/")
+    return root
+
+
+@pytest.fixture(scope="session")
+def mnist(mnist_root) -> data.MNIST:
+    return data.load_mnist(mnist_root, download=False)
+
+
+@pytest.fixture(scope="session")
+def small_mnist(mnist) -> data.MNIST:
+    """A few hundred real images per split, for fast end-to-end runs."""
+    return data.MNIST(mnist.train.head(512), mnist.val.head(256), mnist.test.head(256))
+
+
+@pytest.fixture
+def cli_env(isolated_checkpoints):
+    """Environment for CLI subprocesses: same data, isolated checkpoints, quick mode."""
+    return {**os.environ, "VAELIB_CHECKPOINT_DIR": str(isolated_checkpoints), "VAELIB_QUICK": "1"}
+
+
+@pytest.fixture
+def synthetic() -> data.MNIST:
+    """Random binary-ish 'digits': enough to exercise training without MNIST."""
+    g = torch.Generator().manual_seed(0)
+
+    def split(n):
+        return data.Split(torch.rand(n, 1, 28, 28, generator=g).round(), torch.randint(0, 10, (n,), generator=g))
+
+    return data.MNIST(split(256), split(128), split(128))

@@ -1,0 +1,68 @@
+"""Walking the latent space: encode a split, interpolate between codes, decode a grid of z."""
+
+import torch
+from torch.distributions import Normal
+
+from .data import Split, batches
+
+
+@torch.no_grad()
+def encode_means(model, split: Split, batch_size: int = 1000) -> torch.Tensor:
+    """The encoder means mu(x) of every image in split, (N, latent_dim), on the CPU."""
+    model.eval()
+    device = next(model.parameters()).device
+    return torch.cat([model.encode(b.images.to(device))[0].float().cpu() for b in batches(split, batch_size)])
+
+
+def lerp(z0: torch.Tensor, z1: torch.Tensor, t) -> torch.Tensor:
+    """Straight line from z0 (t=0) to z1 (t=1)."""
+    return torch.lerp(z0, z1, torch.as_tensor(t, dtype=z0.dtype))
+
+
+def slerp(z0: torch.Tensor, z1: torch.Tensor, t, eps: float = 1e-7) -> torch.Tensor:
+    """Spherical interpolation: follows the arc between z0 and z1, keeping the norm typical of a Gaussian sample.
+
+    Falls back to lerp when the two vectors are (nearly) parallel, where the arc is a line.
+    """
+    t = torch.as_tensor(t, dtype=z0.dtype).reshape(-1, 1) if z0.dim() == 1 else torch.as_tensor(t, dtype=z0.dtype)
+    cos = torch.nn.functional.cosine_similarity(z0, z1, dim=-1).clamp(-1, 1)
+    omega = torch.arccos(cos)
+    if omega.abs() < eps:
+        return lerp(z0, z1, t).squeeze(0)
+    path = (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
+    return path.squeeze(0)
+
+
+def path(z0: torch.Tensor, z1: torch.Tensor, steps: int = 10, method: str = "lerp") -> torch.Tensor:
+    """`steps` codes from z0 to z1 inclusive, (steps, latent_dim)."""
+    ts = torch.linspace(0, 1, steps).unsqueeze(1)
+    if method == "lerp":
+        return lerp(z0.unsqueeze(0), z1.unsqueeze(0), ts)
+    if method == "slerp":
+        return torch.stack([slerp(z0, z1, float(t)) for t in ts])
+    raise ValueError(f"method must be 'lerp' or 'slerp', got {method!r}")
+
+
+@torch.no_grad()
+def decode(model, z: torch.Tensor) -> torch.Tensor:
+    """Decode codes (N, latent_dim) into images (N, 1, 28, 28) on the CPU."""
+    model.eval()
+    device = next(model.parameters()).device
+    return model.decode(z.to(device)).float().cpu()
+
+
+def manifold_codes(n: int = 20, latent_dim: int = 2) -> torch.Tensor:
+    """An n x n grid of 2-D codes at evenly spaced quantiles of N(0, 1), row by row (top row = high z2).
+
+    Quantiles rather than an even grid in z: each cell covers the same probability mass of the prior.
+    """
+    if latent_dim != 2:
+        raise ValueError("the manifold grid is drawn for a 2-D latent space")
+    q = Normal(0.0, 1.0).icdf(torch.linspace(0.05, 0.95, n))
+    z1, z2 = torch.meshgrid(q, q.flip(0), indexing="xy")
+    return torch.stack([z1.flatten(), z2.flatten()], dim=1)
+
+
+def class_centroids(codes: torch.Tensor, labels: torch.Tensor, classes: int = 10) -> torch.Tensor:
+    """The mean code of each class, (classes, latent_dim): where each digit sits in the latent space."""
+    return torch.stack([codes[labels == c].mean(dim=0) for c in range(classes)])
