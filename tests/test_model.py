@@ -109,3 +109,15 @@ def test_loss_decreases_when_fitting_one_batch():
 def test_latent_dim_below_one_is_refused():
     with pytest.raises(ValueError, match="latent_dim"):
         ModelConfig(latent_dim=0)
+
+
+def test_dropout_matches_nn_dropout_statistics():
+    from vaelib.model import Dropout
+
+    x = torch.ones(400_000)
+    torch.manual_seed(0)
+    out = Dropout(0.25).train()(x)
+    assert abs((out == 0).float().mean().item() - 0.25) < 0.005
+    torch.testing.assert_close(out.unique(), torch.tensor([0.0, 4 / 3]))
+    assert abs(out.mean().item() - 1.0) < 0.01
+    assert torch.equal(Dropout(0.25).eval()(x), x)

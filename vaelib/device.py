@@ -1,5 +1,8 @@
 """Pick the compute device: CUDA, then Apple Metal (MPS), then CPU, unless the user names one."""
 
+import ctypes
+import sys
+
 import torch
 
 from .errors import VAEError
@@ -38,3 +41,20 @@ def describe(device: torch.device) -> str:
     if device.type == "cpu":
         return f"cpu ({torch.get_num_threads()} threads)"
     return device.type
+
+
+def keep_freed_memory(limit_bytes: int = 32 * 1024 * 1024) -> None:
+    """Ask glibc to keep freed blocks up to 32 MB for reuse instead of returning them to the OS.
+
+    Without it every CPU training step gives its activation buffers back and faults them in again
+    (thousands of page faults a step, about a quarter of the step time on a small CPU). Linux only; harmless elsewhere.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc (musl, ...): nothing to tune
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    libc.mallopt(m_mmap_threshold, limit_bytes)
+    libc.mallopt(m_trim_threshold, 2 * limit_bytes)
