@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)  ## create .venv and install vaelib with everything for notebooks and tests
 
 run: setup  ## train a good 2-D model with the fast recipe, then generate a grid of new digits
-	$(BIN)/vae-train --recipe fast --epochs 30
+	$(BIN)/vae-train --recipe fast --epochs 10
 	$(BIN)/vae-generate --num_samples 100 --output generated.png
 
 test: setup  ## the whole suite: unit, CLI, reliability, notebooks (nbval, quick mode) and the browser test

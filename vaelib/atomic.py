@@ -22,10 +22,22 @@ def atomic_write(path, mode: str = "wb"):
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(err, OSError) and err.filename is None:
+            err.filename = str(path)  # a failed write (disk full) does not say which file it was
         raise
+
+
+def remove_temporaries(folder, name: str = "*") -> None:
+    """Delete the temporary files atomic_write left in `folder` for `name` when its process was killed mid-write.
+
+    Call it only where no other process can be writing the same files (a resumed run's folder, or under a lock).
+    """
+    for tmp in Path(folder).glob(f".{name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            tmp.unlink()
 
 
 def _umask() -> int:

@@ -5,6 +5,7 @@ A checkpoint is a plain dict of tensors, numbers, strings, lists and dicts, so i
 """
 
 import contextlib
+import io
 import pickle
 import warnings
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import torch
 
 from . import settings
-from .atomic import atomic_write
+from .atomic import atomic_write, remove_temporaries
 from .errors import VAEError
 from .model import VAE, ModelConfig
 
@@ -41,12 +42,18 @@ def default_checkpoint(checkpoint_dir=None) -> Path:
 
 
 def save_checkpoint(payload: dict, path) -> None:
-    """Write atomically (see atomic.py): a crash leaves the old complete file or the new one."""
+    """Write atomically (see atomic.py): a crash leaves the old complete file or the new one.
+
+    The payload is serialised in memory first, so a full disk is an OSError from the write
+    (torch's zip writer would report it as an opaque RuntimeError).
+    """
     path = Path(path)
+    serialised = io.BytesIO()
+    torch.save(payload, serialised)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_write(path) as fh:
-            torch.save(payload, fh)
+            fh.write(serialised.getbuffer())
     except OSError as err:
         reason = err.strerror or str(err)
         raise VAEError(
@@ -96,6 +103,14 @@ def load_model(path, device="cpu", latent_dim: int | None = None) -> tuple[VAE, 
     return model.to(device).eval(), ckpt
 
 
+def export_model(src, dst) -> Path:
+    """Copy a checkpoint without its optimizer and RNG state: the small file to share or commit."""
+    keep = ("model_state", "model_config", "train_config", "epoch", "metrics", "val_loss")
+    ckpt = load_checkpoint(src)
+    save_checkpoint({k: ckpt[k] for k in keep if k in ckpt}, dst)
+    return Path(dst)
+
+
 @contextlib.contextmanager
 def _exclusive_lock(lock_path: Path):
     """Hold an OS-level exclusive lock on lock_path (released on exit, even if the process dies)."""
@@ -122,9 +137,16 @@ def update_best(payload: dict, path) -> tuple[bool, float]:
     Returns (replaced, previous_best). A lock makes concurrent runs compare and write one at a time.
     """
     path = Path(path)
-    with _exclusive_lock(path.parent / ".lock"):
-        previous = stored_val_loss(path)
-        if payload["val_loss"] < previous:
-            save_checkpoint(payload, path)
-            return True, previous
-        return False, previous
+    try:
+        with _exclusive_lock(path.parent / ".lock"):
+            remove_temporaries(path.parent, path.name)  # left by a writer killed mid-save; writers hold this lock
+            previous = stored_val_loss(path)
+            if payload["val_loss"] < previous:
+                save_checkpoint(payload, path)
+                return True, previous
+            return False, previous
+    except OSError as err:
+        raise VAEError(
+            f"could not update the best model {path}: {err.strerror or err}; make {path.parent} a writable folder "
+            f"(this run's own checkpoints are intact)"
+        ) from None

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import conditional, plots, settings
+from . import conditional, plots
 from .atomic import atomic_write
 from .checkpoint import best_path, default_checkpoint, load_model
 from .data import load_mnist
@@ -35,9 +35,6 @@ def build_parser() -> ArgumentParser:
     return p
 
 
-QUICK_FIT_IMAGES = 5_000  # training images encoded for --digit in quick mode
-
-
 def digit(text: str) -> int:
     """An argparse type for --digit: an integer from 0 to 9."""
     try:
@@ -47,11 +44,10 @@ def digit(text: str) -> int:
 
 
 def digit_samples(model, wanted: int, n: int, generator, data_dir=None) -> torch.Tensor:
-    """n images of digit `wanted`: fit the class densities to the encoded training set, sample, decode."""
-    train = load_mnist(data_dir).train
-    train = train.head(QUICK_FIT_IMAGES) if settings.quick_mode() else train
+    """n images of digit `wanted`: fit the class densities to encoded training images, sample, decode."""
+    train = load_mnist(data_dir).train.head(conditional.FIT_IMAGES)
     density = conditional.fit(model, train)
-    print(f"Digit {wanted}: z drawn from the aggregate posterior of its {int((train.labels == wanted).sum()):,} training images")
+    print(f"Digit {wanted}: z drawn from the latent region of {int((density.labels == wanted).sum()):,} typical training images of that digit")
     return conditional.generate(model, density, wanted, n, generator)
 
 

@@ -89,18 +89,27 @@ def digit_legend(ax, labels=range(10), **kwargs) -> None:
 
 
 def latent_scatter_figure(points: torch.Tensor, labels: torch.Tensor, limit: float | None = None, size: float = 4.0,
-                          xlabel: str = "$z_1$", ylabel: str = "$z_2$", title: str | None = None, dpi: int = 80) -> Figure:
-    """Codes (N, 2) as dots coloured by their digit class, on square axes of ±limit (default: fit the data)."""
+                          xlabel: str = "$z_1$", ylabel: str = "$z_2$", title: str | None = None, dpi: int = 100,
+                          paths: dict | None = None) -> Figure:
+    """Codes (N, 2) as dots coloured by their digit class, on square axes of ±limit (default: fit the data).
+
+    `paths` maps a name to codes (M, 2) drawn as a line with dots on top, e.g. an interpolation.
+    """
     fig = Figure(figsize=(size + 0.9, size), dpi=dpi, layout="constrained")
     ax = fig.add_subplot()
     points, labels = points.detach().cpu(), labels.detach().cpu()
-    ax.scatter(points[:, 0], points[:, 1], c=labels, cmap="tab10", vmin=-0.5, vmax=9.5, s=2, alpha=0.5, linewidths=0)
+    ax.scatter(points[:, 0], points[:, 1], c=labels, cmap="tab10", vmin=-0.5, vmax=9.5, s=3, alpha=0.6, linewidths=0)
     if limit is not None:
         ax.set(xlim=(-limit, limit), ylim=(-limit, limit))
     ax.set(xlabel=xlabel, ylabel=ylabel, aspect="equal")
     if title:
         ax.set_title(title)
     digit_legend(ax, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize="small", markerscale=0.8)
+    for name, codes in (paths or {}).items():
+        codes = codes.detach().cpu()
+        ax.plot(codes[:, 0], codes[:, 1], marker=".", lw=1.5, label=name)
+    if paths:
+        fig.legend(loc="outside lower center", ncols=len(paths), fontsize="small")
     return fig
 
 
@@ -161,8 +170,8 @@ def class_counts_figure(splits: dict) -> Figure:
         counts = torch.bincount(split.labels.cpu(), minlength=10).double()
         share = (100 * counts / counts.sum()).tolist()
         ax.bar([d + (i - (len(splits) - 1) / 2) * width for d in range(10)], share, width, label=f"{name} ({len(split):,})")
-    ax.set(xticks=range(10), xlabel="digit", ylabel="% of the split", title="share of each digit")
-    ax.legend(loc="lower right", framealpha=0.9)
+    ax.set(xticks=range(10), xlabel="digit", ylabel="% of the split", title="share of each digit", ylim=(0, 14))
+    ax.legend(loc="upper center", ncols=len(splits))
     ax.grid(axis="y", alpha=0.3)
     return fig
 
@@ -235,7 +244,7 @@ def reconstruction_history_figure(originals: torch.Tensor, snapshots: list, scal
     return fig
 
 
-def manifold_figure(images: torch.Tensor, codes: torch.Tensor, scale: float = 0.4) -> Figure:
+def manifold_figure(images: torch.Tensor, codes: torch.Tensor, scale: float = 0.32) -> Figure:
     """Decoded n x n grid of 2-D codes (from latent.manifold_codes), with z1 and z2 marked on the axes."""
     n = int(round(len(codes) ** 0.5))
     picture = grid(images, nrow=n)

@@ -1,5 +1,6 @@
 """`vae-train` (or `python -m vaelib.train`): train the VAE on MNIST from the command line."""
 
+import sys
 from dataclasses import replace
 
 from . import settings, trainer
@@ -42,10 +43,14 @@ def config_from_args(args) -> TrainConfig:
 def main(argv=None) -> None:
     args = build_parser().parse_args(argv)
     where = dict(device=args.device, data_dir=args.data_dir, checkpoint_dir=args.checkpoint_dir)
-    if args.resume:
-        result = trainer.resume(args.resume, **where)
-    else:
-        result = trainer.fit(config_from_args(args), ModelConfig(latent_dim=args.latent_dim), **where)
+    try:
+        if args.resume:
+            result = trainer.resume(args.resume, **where)
+        else:
+            result = trainer.fit(config_from_args(args), ModelConfig(latent_dim=args.latent_dim), **where)
+    except KeyboardInterrupt:  # Ctrl-C outside the epoch loop (inside it, the trainer saves and says how to resume)
+        print("\nInterrupted; the checkpoints written so far are intact.", file=sys.stderr)
+        raise SystemExit(130) from None
     if result.interrupted:
         raise SystemExit(130)
 

@@ -10,9 +10,10 @@ import torch
 from tqdm.auto import tqdm
 
 from . import plots, runs, settings
+from .atomic import remove_temporaries
 from .checkpoint import best_path, load_checkpoint, save_checkpoint, stored_val_loss, update_best
 from .data import MNIST, Split, batches, load_mnist, num_batches
-from .device import describe, pick_device
+from .device import describe, keep_freed_memory, pick_device
 from .errors import VAEError
 from .metrics import estimate_elbo
 from .model import VAE, ModelConfig
@@ -35,7 +36,7 @@ class TrainConfig:
 
 RECIPES = {
     "original": {},
-    "fast": {"learning_rate": 4e-3, "schedule": "onecycle"},
+    "fast": {"learning_rate": 8e-3, "schedule": "onecycle", "batch_size": 64},
 }
 QUICK = {"epochs": 2, "train_images": 2048, "save_every": 1}
 RECON_IMAGES = 10  # validation digits shown in the reconstruction images
@@ -172,22 +173,31 @@ def _offer_best(run: Run, checkpoint_dir) -> None:
 
 
 def _run_epochs(run: Run, data: MNIST, checkpoint_dir, on_epoch=None) -> TrainResult:
-    """The epoch loop shared by new and resumed runs."""
+    """The epoch loop shared by new and resumed runs.
+
+    last.pth is written last in each epoch, and vae_final.pth last of all: a crash before either makes
+    the resumed run redo that epoch (or the finishing steps), rewriting every file it writes.
+    """
     config = run.config
     train_split = data.train.head(config.train_images) if config.train_images else data.train
     train_split, val_split = train_split.to(run.device), data.val.to(run.device)
     shown = val_split.images[:RECON_IMAGES]
-    last = run.run_dir / "last.pth"
+    last, saved = run.run_dir / "last.pth", run.epoch  # saved: the epoch whose state last.pth holds
     try:
+        runs.write_metrics(run.metrics, run.run_dir)  # on resume: drops rows of epochs after the checkpoint
         while run.epoch < config.epochs:
             epoch, start = run.epoch + 1, time.perf_counter()
             train = train_epoch(run.model, run.optimizer, run.scheduler, train_split, config, run.generator, epoch)
             val = estimate_elbo(run.model, val_split, beta=config.beta)
+            if not math.isfinite(val["loss"]):  # NaN weights or NaN images: stop before saving anything
+                raise NonFiniteLoss(
+                    f"training stopped: the validation loss became {val['loss']} after epoch {epoch}; check the images "
+                    f"for NaN or try a smaller --learning_rate (checkpoints and the best model are untouched)"
+                )
             row = {"epoch": epoch, **{f"train_{k}": v for k, v in train.items()}, **{f"val_{k}": v for k, v in val.items()}}
             row.update(lr=run.optimizer.param_groups[0]["lr"], seconds=time.perf_counter() - start)
             run.epoch, run.metrics = epoch, run.metrics + [row]
             _log_epoch(row, config.epochs)
-            run.save("last.pth")
             if val["loss"] < run.best_val:
                 run.best_val = val["loss"]
                 run.save("best.pth")
@@ -197,16 +207,23 @@ def _run_epochs(run: Run, data: MNIST, checkpoint_dir, on_epoch=None) -> TrainRe
             plots.save_figure(plots.loss_figure(run.metrics), run.run_dir / "loss.png")
             if epoch == 1 or epoch % config.save_every == 0 or epoch == config.epochs:
                 plots.save_png(plots.reconstructions(run.model, shown), run.run_dir / f"reconstructions_epoch_{epoch:04d}.png")
+            run.save("last.pth")  # the epoch's commit point
+            saved = epoch
             if on_epoch is not None:
                 on_epoch(row, run.model)
+        _offer_best(run, checkpoint_dir)
+        final = run.save("vae_final.pth")  # written last: a run folder holding vae_final.pth is finished
     except KeyboardInterrupt:
-        print(f"\nInterrupted: epoch {run.epoch} is saved in {last}")
+        print(f"\nInterrupted: {last} holds the run after epoch {saved} of {config.epochs}")
         print(f"Resume with: vae-train --resume {last}")
         _offer_best(run, checkpoint_dir)
-        return TrainResult(run.run_dir, run.metrics, run.best_val, interrupted=True)
-    final = run.save("vae_final.pth")
+        return TrainResult(run.run_dir, run.metrics[:saved], run.best_val, interrupted=True)
+    except OSError as err:
+        raise VAEError(
+            f"could not write {err.filename or 'to ' + str(run.run_dir)}: {err.strerror or err}; free disk space, "
+            f"then resume with: vae-train --resume {last} (it holds epoch {saved})"
+        ) from None
     print(f"Finished {config.epochs} epochs: final model {final}, best val −ELBO {run.best_val:.2f}")
-    _offer_best(run, checkpoint_dir)
     return TrainResult(run.run_dir, run.metrics, run.best_val, interrupted=False)
 
 
@@ -214,6 +231,8 @@ def _setup(device, data, data_dir, config: TrainConfig):
     """Resolve the device (and say which), load the data if not given, count steps per epoch."""
     device = device if isinstance(device, torch.device) else pick_device(device)
     print(f"Using device: {describe(device)}")
+    if device.type == "cpu":
+        keep_freed_memory()
     data = data or load_mnist(data_dir)
     train_size = min(config.train_images or len(data.train), len(data.train))
     return device, data, -(-train_size // config.batch_size)
@@ -242,15 +261,20 @@ def resume(path, *, data=None, data_dir=None, device=None, checkpoint_dir=None, 
     ckpt = load_checkpoint(path)
     if "train_config" not in ckpt or "optimizer_state" not in ckpt:
         raise VAEError(f"{path} holds a model but no training state (it is not from a run folder); it cannot be resumed")
-    config = TrainConfig(**ckpt["train_config"])
     run_dir = Path(path).resolve().parent
-    if ckpt["epoch"] >= config.epochs:
-        print(f"Nothing to do: {path} is from a finished run (epoch {ckpt['epoch']} of {config.epochs}).")
-        return TrainResult(run_dir, ckpt["metrics"], stored_val_loss(run_dir / "best.pth"), interrupted=False)
+    if not (run_dir / "config.json").is_file():  # e.g. best_model/vae_best.pth, or a copy someone shared
+        raise VAEError(f"{path} is not in its run folder (no config.json beside it); resume from that run's last.pth")
+    config, final = TrainConfig(**ckpt["train_config"]), run_dir / "vae_final.pth"
+    if final.is_file():
+        print(f"Nothing to do: {run_dir} is a finished run of {config.epochs} epochs (final model {final}).")
+        return TrainResult(run_dir, load_checkpoint(final)["metrics"], stored_val_loss(run_dir / "best.pth"), interrupted=False)
     device, data, steps = _setup(device, data, data_dir, config)
     run = Run(config, ModelConfig(**ckpt["model_config"]), device, steps)
     run.restore(ckpt)
     run.run_dir, run.best_val = run_dir, stored_val_loss(run_dir / "best.pth")
-    runs.write_metrics(run.metrics, run_dir)  # drop rows of epochs after the checkpoint (a crash mid-epoch)
-    print(f"Resuming {run_dir} at epoch {run.epoch + 1} of {config.epochs}")
+    remove_temporaries(run_dir)  # left by a process killed mid-save
+    if run.epoch < config.epochs:
+        print(f"Resuming {run_dir} at epoch {run.epoch + 1} of {config.epochs}")
+    else:  # killed after the last epoch, before the best model and vae_final.pth were written
+        print(f"Finishing {run_dir}: all {config.epochs} epochs are done")
     return _run_epochs(run, data, Path(checkpoint_dir or settings.checkpoint_dir()), on_epoch)

@@ -1,0 +1,55 @@
+"""What machine a benchmark ran on, and where results go: shared by the scripts in this folder."""
+
+import json
+import os
+import platform
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def cpu_model() -> str:
+    """The CPU's model name as lscpu reports it (falls back to the platform string)."""
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+        for line in out.splitlines():
+            if line.startswith("Model name:"):
+                return line.split(":", 1)[1].strip()
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    return platform.processor() or platform.machine()
+
+
+def describe(device: torch.device) -> dict:
+    """Machine, software and load, recorded next to every measurement."""
+    info = {
+        "cpu": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch": str(torch.__version__),
+        "python": platform.python_version(),
+        "device": str(device),
+        "load_average_1min": os.getloadavg()[0],
+        "utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M"),
+    }
+    if device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+    return info
+
+
+def write_json(result: dict, path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"Wrote {path}")
+    return path
+
+
+def sync(device: torch.device) -> None:
+    """Wait for queued GPU work, so a timer measures the work and not just its launch."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)

@@ -1,0 +1,639 @@
+"""Reliability (issue 6): crash-safe checkpoints, resume, safe loading, and no data lost to bad input.
+
+Training runs in real child processes that are killed with SIGKILL at chosen moments: half-way
+through writing a checkpoint, after writing but before the rename, just after the rename, the
+moment a temporary file appears, and at random times. After every kill each checkpoint on disk must
+load, and resuming must finish the run exactly as the uninterrupted run did: same metrics, same
+numbered checkpoints, same best model, bit for bit (training on CPU is deterministic).
+"""
+
+import contextlib
+import errno
+import json
+import math
+import multiprocessing
+import os
+import pickle
+import random
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+import tqdm.auto
+import tqdm.std
+from matplotlib.figure import Figure
+
+from vaelib import checkpoint, data, generate, plots, runs, trainer
+from vaelib import train as train_cli
+from vaelib.errors import VAEError
+from vaelib.model import VAE, ModelConfig
+from vaelib.trainer import NonFiniteLoss, TrainConfig
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="forks and SIGKILLs processes: POSIX only")
+FORK = multiprocessing.get_context("fork" if sys.platform != "win32" else None)  # children share data and torch
+CONFIG = TrainConfig(epochs=3, batch_size=64, learning_rate=4e-3, schedule="onecycle", seed=1, save_every=1)
+EPOCHS = list(range(1, CONFIG.epochs + 1))
+TIMEOUT = 120  # seconds any child may take before the test gives up on it
+KILL_LOG = []  # (chain, kill point, what happened): printed by the crash tests (pytest -s shows it)
+
+
+@pytest.fixture(autouse=True)
+def cheap_loss_plot(monkeypatch):
+    """Draw loss.png as a bare one-line figure: the full figure took three quarters of a tiny epoch's time
+    (profiled), and its looks are tested with the plots. It is still written every epoch, atomically."""
+
+    def loss_figure(rows):
+        fig = Figure(figsize=(1, 1))
+        fig.add_subplot().plot([row["val_loss"] for row in rows])
+        return fig
+
+    monkeypatch.setattr(plots, "loss_figure", loss_figure)
+
+
+@pytest.fixture(scope="module")
+def tiny(small_mnist) -> data.MNIST:
+    """256 real training digits (4 steps of 64) and 128 validation digits: a fraction of a second an epoch."""
+    return data.MNIST(small_mnist.train.head(256), small_mnist.val.head(128), small_mnist.test.head(128))
+
+
+@pytest.fixture(scope="module")
+def reference(tiny, tmp_path_factory) -> Path:
+    """The run folder of CONFIG trained without interruption: what every killed-and-resumed run must equal."""
+    return trainer.fit(CONFIG, data=tiny, checkpoint_dir=tmp_path_factory.mktemp("reference")).run_dir
+
+
+@pytest.fixture(scope="module")
+def stopped_after_epoch_1(tiny, tmp_path_factory) -> Path:
+    """A checkpoint folder holding a CONFIG run stopped (KeyboardInterrupt, as in a notebook) after epoch 1."""
+    root = tmp_path_factory.mktemp("stopped")
+
+    def stop(row, model):
+        raise KeyboardInterrupt
+
+    assert trainer.fit(CONFIG, data=tiny, checkpoint_dir=root, on_epoch=stop).interrupted
+    return root
+
+
+@pytest.fixture
+def stopped(stopped_after_epoch_1, tmp_path) -> tuple[Path, Path]:
+    """A private copy of that folder: (checkpoint root, run folder)."""
+    root = tmp_path / "stopped"
+    shutil.copytree(stopped_after_epoch_1, root)
+    (run_dir,) = root.glob("run_*")
+    return root, run_dir
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def snapshot(folder, mtimes: bool = True) -> dict:
+    """Every file under folder with its bytes (and modification time)."""
+    return {p: (p.read_bytes(), p.stat().st_mtime_ns if mtimes else 0) for p in Path(folder).rglob("*") if p.is_file()}
+
+
+def temporaries(*folders) -> list[str]:
+    """Temporary files left by atomic_write (.NAME.XXXXXXXX.tmp)."""
+    return sorted(p.name for folder in folders if Path(folder).is_dir() for p in Path(folder).glob(".*.tmp"))
+
+
+def target_of(temporary: str) -> str:
+    """.last.pth.ab12cd34.tmp -> last.pth"""
+    return temporary[1:].rsplit(".", 2)[0]
+
+
+def one_line(err) -> str:
+    message = str(err)
+    assert "\n" not in message and message, message
+    return message
+
+
+def assert_loadable(root) -> dict:
+    """Every checkpoint under root loads with weights-only unpickling and carries epochs 1..its epoch once."""
+    found = {}
+    for path in sorted(Path(root).rglob("*.pth")):
+        ckpt = checkpoint.load_checkpoint(path)  # a torn file raises VAEError here
+        assert [row["epoch"] for row in ckpt["metrics"]] == list(range(1, ckpt["epoch"] + 1)), path
+        found[path] = ckpt["epoch"]
+    for metrics in Path(root).rglob("metrics.csv"):
+        epochs = [row["epoch"] for row in runs.read_metrics(metrics.parent)]
+        assert epochs == list(range(1, len(epochs) + 1)), metrics
+    return found
+
+
+def same_rows(rows, expected):
+    """Metric rows equal in every number except the wall-clock seconds."""
+    keys = [k for k in runs.METRIC_FIELDS if k != "seconds"]
+    return [[row[k] for k in keys] for row in rows] == [[row[k] for k in keys] for row in expected]
+
+
+def assert_equals_reference(run_dir: Path, root: Path, reference: Path) -> None:
+    """The run finished exactly as the uninterrupted reference run: a continuous log and identical models."""
+    expected = checkpoint.load_checkpoint(reference / "vae_final.pth")
+    final = checkpoint.load_checkpoint(run_dir / "vae_final.pth")
+    assert [row["epoch"] for row in runs.read_metrics(run_dir)] == EPOCHS  # each epoch exactly once
+    assert same_rows(runs.read_metrics(run_dir), expected["metrics"]) and same_rows(final["metrics"], expected["metrics"])
+    for name in ["vae_final.pth", "last.pth", "best.pth", *(f"checkpoint_epoch_{e:04d}.pth" for e in EPOCHS)]:
+        got, want = checkpoint.load_checkpoint(run_dir / name), checkpoint.load_checkpoint(reference / name)
+        assert got["epoch"] == want["epoch"], name
+        assert all(torch.equal(got["model_state"][k], want["model_state"][k]) for k in want["model_state"]), name
+    best = checkpoint.load_checkpoint(checkpoint.best_path(root))
+    assert best["val_loss"] == min(row["val_loss"] for row in expected["metrics"])
+    assert {f"reconstructions_epoch_{e:04d}.png" for e in EPOCHS} | {"loss.png"} <= {p.name for p in run_dir.iterdir()}
+    assert temporaries(run_dir, root / "best_model") == []
+
+
+# ---------------------------------------------------------------- children killed at chosen moments
+
+
+def _own_tqdm_lock() -> None:
+    """In a forked child: stop sharing tqdm's inter-process lock with pytest. A child killed while holding
+    it (it is held for every progress-bar update) would otherwise leave every later bar in pytest waiting forever."""
+    for cls in {tqdm.std.tqdm, tqdm.auto.tqdm}:
+        cls.set_lock(threading.RLock())
+
+
+def _stop_here(ready) -> None:
+    ready.set()
+    time.sleep(TIMEOUT)
+    os._exit(3)
+
+
+def _pause_at(target: str, nth: int, phase: str, ready) -> None:
+    """In a child: freeze (and tell the parent, who then kills us) at one moment of the nth write of `target`.
+
+    phase "write": the temporary file holds half the checkpoint; "rename": the temporary file is complete
+    and synced but not yet renamed; "renamed": just after the rename.
+    """
+    seen = {"n": 0}
+    real_write, real_replace = checkpoint.atomic_write, os.replace
+
+    def hit(name):
+        seen["n"] += name == target
+        return name == target and seen["n"] == nth
+
+    class HalfWriter:
+        def __init__(self, fh):
+            self.fh = fh
+
+        def write(self, blob):
+            self.fh.write(bytes(blob)[: len(blob) // 2])
+            self.fh.flush()
+            _stop_here(ready)
+
+    @contextlib.contextmanager
+    def write(path, mode="wb"):
+        with real_write(path, mode) as fh:
+            yield HalfWriter(fh) if phase == "write" and hit(Path(path).name) else fh
+
+    def rename(src, dst, *args, **kwargs):
+        if phase == "rename" and hit(Path(dst).name):
+            _stop_here(ready)
+        real_replace(src, dst, *args, **kwargs)
+        if phase == "renamed" and hit(Path(dst).name):
+            _stop_here(ready)
+
+    checkpoint.atomic_write, os.replace = write, rename
+
+
+def _train_child(start, root, tiny, pause, ready) -> None:
+    _own_tqdm_lock()
+    if pause:
+        _pause_at(*pause, ready)
+    if start is None:
+        trainer.fit(CONFIG, data=tiny, checkpoint_dir=root)
+    else:
+        trainer.resume(start, data=tiny, checkpoint_dir=root)
+
+
+def segment(root: Path, tiny, start=None, pause=None, kill_after=None, kill_on_temporary=None, watch=()):
+    """Train (start=None) or resume `start` in a child process and SIGKILL it at the chosen moment.
+
+    Returns what happened: "killed", "killed mid-save" (a temporary file survived the kill) or "finished".
+    """
+    ready, left_before = FORK.Event(), set(temporaries(*watch))
+    child = FORK.Process(target=_train_child, args=(start, root, tiny, pause, ready))
+    child.start()
+    deadline = time.monotonic() + TIMEOUT
+    try:
+        if pause:
+            while child.is_alive() and not ready.wait(0.02):
+                assert time.monotonic() < deadline
+            assert ready.is_set(), f"the child finished without reaching {pause}"
+        elif kill_after is not None:
+            child.join(kill_after)
+        elif kill_on_temporary is not None:
+            seen = set()
+            while child.is_alive() and len(seen) < kill_on_temporary:
+                seen.update(name for folder in watch if folder.is_dir() for name in os.listdir(folder) if name.endswith(".tmp"))
+                assert time.monotonic() < deadline
+        else:
+            child.join(TIMEOUT)
+    finally:
+        if child.is_alive():
+            os.kill(child.pid, signal.SIGKILL)
+        child.join(TIMEOUT)
+    assert child.exitcode in (0, -signal.SIGKILL), f"child failed with exit code {child.exitcode}"
+    if child.exitcode == 0:
+        return "finished"
+    return "killed mid-save" if set(temporaries(*watch)) - left_before else "killed"
+
+
+def run_all(children) -> list:
+    """Start the children, wait for them (killing any still alive after TIMEOUT), return their exit codes."""
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(TIMEOUT)
+        if child.is_alive():
+            child.kill()
+            child.join()
+    return [child.exitcode for child in children]
+
+
+def new_run(root: Path, before: set) -> Path:
+    (run_dir,) = set(root.glob("run_*")) - before
+    return run_dir
+
+
+def test_sigkill_at_every_kind_of_write_leaves_loadable_checkpoints_and_resume_equals_the_uninterrupted_run(tiny, reference, tmp_path):
+    """Chain A: kills at chosen moments of chosen writes, each followed by a resume from last.pth."""
+    root = tmp_path / "a"
+    best_dir = root / "best_model"
+
+    # killed half-way through the very first save (epoch 0): no last.pth at all, never a torn one
+    outcome = segment(root, tiny, pause=("last.pth", 1, "write"))
+    (abandoned,) = root.glob("run_*")
+    assert outcome == "killed" and not (abandoned / "last.pth").exists() and temporaries(abandoned)
+    assert_loadable(root)
+    KILL_LOG.append(("A", "new run, epoch 0: half-way through writing last.pth", "killed, torn temporary file, no last.pth"))
+
+    before = set(root.glob("run_*"))
+    outcome = segment(root, tiny, pause=("best.pth", 1, "write"))
+    run_dir = new_run(root, before)
+    assert not (run_dir / "best.pth").exists() and temporaries(run_dir)
+    assert_loadable(root)
+    KILL_LOG.append(("A", "new run, epoch 1: half-way through writing best.pth", "killed, torn temporary file, no best.pth"))
+
+    plan = [
+        ("last.pth", 1, "renamed"),
+        ("checkpoint_epoch_0002.pth", 1, "rename"),
+        ("metrics.csv", 1, "rename"),
+        ("loss.png", 1, "renamed"),
+        ("last.pth", 1, "write"),
+        ("vae_best.pth", 1, "write"),  # the shared best model, at the end of the run
+        ("vae_final.pth", 1, "rename"),
+    ]
+    for target, nth, phase in plan:
+        path = (best_dir if target == "vae_best.pth" else run_dir) / target
+        old = path.read_bytes() if path.exists() else None
+        epoch = checkpoint.load_checkpoint(run_dir / "last.pth")["epoch"]
+        outcome = segment(root, tiny, start=run_dir / "last.pth", pause=(target, nth, phase), watch=(run_dir, best_dir))
+        KILL_LOG.append(("A", f"resumed after epoch {epoch}: {phase} of {target}", outcome))
+        if phase == "renamed":
+            assert path.exists()  # the new complete version (it loads: below)
+        else:
+            assert outcome == "killed mid-save" and target in map(target_of, temporaries(run_dir, best_dir))
+            assert (path.read_bytes() if path.exists() else None) == old  # the previous complete version
+        assert_loadable(root)
+
+    assert segment(root, tiny, start=run_dir / "last.pth", watch=(run_dir, best_dir)) == "finished"
+    assert_equals_reference(run_dir, root, reference)
+
+
+def test_sigkill_at_random_moments_and_on_sight_of_a_temporary_file(tiny, reference, tmp_path):
+    """Chain B: kills at random times and the instant a save's temporary file appears (no code patched)."""
+    root = tmp_path / "b"
+    best_dir = root / "best_model"
+    rng = random.Random(6)
+    outcome = segment(root, tiny, kill_after=rng.uniform(0.3, 1.0))
+    (run_dir,) = root.glob("run_*")
+    KILL_LOG.append(("B", "fresh run, random time", outcome))
+    kills = [("random", rng.uniform(0.05, 1.0)) for _ in range(3)] + [("temporary", rng.randint(1, 6)) for _ in range(3)]
+    rng.shuffle(kills)
+    for how, when in kills:
+        assert_loadable(root)
+        if not (run_dir / "last.pth").exists():  # killed before the epoch-0 save finished: start again
+            shutil.rmtree(run_dir)
+            outcome = segment(root, tiny, kill_after=rng.uniform(0.3, 1.0))
+            (run_dir,) = root.glob("run_*")
+            how, when = "random", 0.0
+        else:
+            start = run_dir / "last.pth"
+            kind = {"kill_after": when} if how == "random" else {"kill_on_temporary": when}
+            outcome = segment(root, tiny, start=start, watch=(run_dir, best_dir), **kind)
+        KILL_LOG.append(("B", f"{how} ({when:.2f} s)" if how == "random" else f"on sight of temporary file #{when}", outcome))
+        if (run_dir / "vae_final.pth").exists():
+            break
+    assert_loadable(root)
+    assert segment(root, tiny, start=run_dir / "last.pth", watch=(run_dir, best_dir)) == "finished"
+    assert_equals_reference(run_dir, root, reference)
+    print("\n".join(f"kill {i:2d} [{chain}] {where}: {what}" for i, (chain, where, what) in enumerate(KILL_LOG, 1)))
+
+
+# ---------------------------------------------------------------- Ctrl-C on the command
+
+
+# The real command, on the tiny subset: vaelib.train.main with CONFIG's flags, the data source swapped
+CLI_FLAGS = ["--epochs", "3", "--batch_size", "64", "--learning_rate", "0.004", "--schedule", "onecycle", "--seed", "1",
+             "--save-every", "1", "--device", "cpu"]  # fmt: skip
+CLI_SCRIPT = """
+import sys
+from vaelib import data, trainer, train
+full = data.load_mnist()
+trainer.load_mnist = lambda *args, **kwargs: data.MNIST(full.train.head(256), full.val.head(128), full.test.head(128))
+train.main(sys.argv[1:])
+"""
+
+
+def test_ctrl_c_saves_says_how_to_resume_and_resume_equals_the_uninterrupted_run(
+    mnist_root, tiny, reference, isolated_checkpoints, tmp_path, monkeypatch
+):
+    out, err = tmp_path / "out.txt", tmp_path / "err.txt"
+    env = {**os.environ, "VAELIB_CHECKPOINT_DIR": str(isolated_checkpoints), "PYTHONUNBUFFERED": "1"}
+    env.update(OMP_NUM_THREADS=str(torch.get_num_threads()), VAELIB_QUICK="0")  # the reference's arithmetic, CONFIG
+    with open(out, "w") as stdout, open(err, "w") as stderr:
+        proc = subprocess.Popen([sys.executable, "-c", CLI_SCRIPT, *CLI_FLAGS], env=env, cwd=tmp_path, stdout=stdout, stderr=stderr)
+        deadline = time.monotonic() + TIMEOUT
+        while not list(isolated_checkpoints.glob("run_*/last.pth")):  # the epoch-0 save: epoch 1 is starting
+            assert proc.poll() is None and time.monotonic() < deadline, err.read_text()
+            time.sleep(0.02)
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(TIMEOUT) == 130, err.read_text()
+    printed, errors = out.read_text(), err.read_text()
+    assert "Traceback" not in errors and "KeyboardInterrupt" not in errors, errors
+    (path,) = re.findall(r"Resume with: vae-train --resume (\S+)", printed)
+    (epoch,) = re.findall(r"Interrupted: \S+ holds the run after epoch (\d+) of 3", printed)
+    assert checkpoint.load_checkpoint(path)["epoch"] == int(epoch) < 3 and Path(path).name == "last.pth"
+
+    monkeypatch.setattr(trainer, "load_mnist", lambda *args, **kwargs: tiny)
+    train_cli.main(["--resume", path])  # the command it printed, in this process to save a start-up
+    assert_equals_reference(Path(path).parent, isolated_checkpoints, reference)
+
+
+# ---------------------------------------------------------------- checkpoints that would run code
+
+
+class _Touch:
+    """Unpickling creates the file (a harmless stand-in for any code an attacker wants to run)."""
+
+    def __init__(self, marker):
+        self.marker = Path(marker)
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+class _System(_Touch):
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+class _Exec(_Touch):
+    def __reduce__(self):
+        return (exec, (f"open({str(self.marker)!r}, 'w').close()",))
+
+
+WRITERS = {
+    "plain pickle": lambda obj, path: path.write_bytes(pickle.dumps(obj)),
+    "torch zip": lambda obj, path: torch.save(obj, path),
+    "torch legacy": lambda obj, path: torch.save(obj, path, _use_new_zipfile_serialization=False),
+}
+
+
+@pytest.mark.parametrize("payload", [_Touch, _System, _Exec], ids=["Path.touch", "os.system", "exec"])
+@pytest.mark.parametrize("fmt", WRITERS)
+def test_a_checkpoint_that_would_run_code_is_refused_and_its_code_never_runs(fmt, payload, tmp_path, capsys):
+    marker, path = tmp_path / "PWNED", tmp_path / "evil.pth"
+    evil = {"model_state": {"w": payload(marker)}, "model_config": ModelConfig().to_dict(), "val_loss": 1.0}
+    WRITERS[fmt](evil, path)
+
+    for load in (checkpoint.load_checkpoint, checkpoint.load_model):
+        with pytest.raises(VAEError, match="refused to load") as refused:
+            load(path)
+        one_line(refused.value)
+    with pytest.raises(SystemExit) as exited:
+        generate.main(["--checkpoint", str(path), "--output", str(tmp_path / "g.png")])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and err.startswith("error: refused to load") and err.count("\n") == 1
+    assert not marker.exists() and not (tmp_path / "g.png").exists()
+
+    # the control: an unsafe load of the same file does run the payload, so the test above means something
+    if fmt == "plain pickle":
+        pickle.loads(path.read_bytes())
+    else:
+        torch.load(path, weights_only=False)
+    assert marker.exists()
+
+
+# ---------------------------------------------------------------- bad input: a NaN
+
+
+def test_a_nan_in_the_training_data_stops_at_its_epoch_and_step_and_changes_no_file(tiny, stopped):
+    root, run_dir = stopped
+    before = snapshot(root, mtimes=False)
+    images = tiny.train.images.clone()
+    images[37, 0, 14, 14] = math.nan
+    poisoned = tiny._replace(train=data.Split(images, tiny.train.labels))
+    # the step that meets image 37 in epoch 2: replay the shuffle from the saved generator state
+    generator = torch.Generator()
+    generator.set_state(checkpoint.load_checkpoint(run_dir / "last.pth")["rng_state"]["shuffle"])
+    step = int((torch.randperm(len(images), generator=generator) == 37).nonzero()) // CONFIG.batch_size + 1
+
+    with pytest.raises(NonFiniteLoss) as stopped_by:
+        trainer.resume(run_dir / "last.pth", data=poisoned, checkpoint_dir=root)
+    message = one_line(stopped_by.value)
+    assert f"epoch 2, step {step}" in message and "nan" in message
+    assert snapshot(root, mtimes=False) == before  # last.pth, best.pth, checkpoint_epoch_0001.pth, best model: byte-identical
+
+
+def test_a_nan_in_the_validation_data_stops_before_any_checkpoint_is_overwritten(tiny, stopped):
+    root, run_dir = stopped
+    before = snapshot(root, mtimes=False)
+    images = tiny.val.images.clone()
+    images[5, 0, 3, 3] = math.nan
+    with pytest.raises(NonFiniteLoss) as stopped_by:
+        trainer.resume(run_dir / "last.pth", data=tiny._replace(val=data.Split(images, tiny.val.labels)), checkpoint_dir=root)
+    message = one_line(stopped_by.value)
+    assert "epoch 2" in message and "validation" in message
+    assert snapshot(root, mtimes=False) == before
+
+
+# ---------------------------------------------------------------- runs at the same moment
+
+
+def _fit_at_once(seed, root, tiny, barrier) -> None:
+    _own_tqdm_lock()
+    barrier.wait(TIMEOUT)
+    trainer.fit(replace(CONFIG, epochs=1, seed=seed), data=tiny, checkpoint_dir=root)
+
+
+def test_two_runs_started_at_once_get_their_own_folders_and_the_better_best_model(tiny, tmp_path):
+    root = tmp_path / "together"
+    barrier = FORK.Barrier(2)
+    children = [FORK.Process(target=_fit_at_once, args=(seed, root, tiny, barrier)) for seed in (11, 12)]
+    assert run_all(children) == [0, 0]
+    run_dirs = sorted(root.glob("run_*"))
+    assert len(run_dirs) == 2
+    assert sorted(runs_config["train"]["seed"] for runs_config in map(_config, run_dirs)) == [11, 12]
+    bests = [checkpoint.load_checkpoint(d / "best.pth") for d in run_dirs]
+    for d in run_dirs:
+        assert [row["epoch"] for row in runs.read_metrics(d)] == [1]
+    winner = min(bests, key=lambda ckpt: ckpt["val_loss"])
+    best = checkpoint.load_checkpoint(checkpoint.best_path(root))
+    assert best["val_loss"] == winner["val_loss"] == min(ckpt["val_loss"] for ckpt in bests)
+    assert all(torch.equal(best["model_state"][k], v) for k, v in winner["model_state"].items())
+
+
+def _config(run_dir: Path) -> dict:
+    return json.loads((run_dir / "config.json").read_text())
+
+
+def _offer_many(path, values, barrier, state) -> None:
+    barrier.wait(TIMEOUT)
+    for value in values:
+        checkpoint.update_best({"model_state": state, "model_config": ModelConfig().to_dict(), "val_loss": value}, path)
+
+
+def _make_run_dir(root, barrier, queue) -> None:
+    barrier.wait(TIMEOUT)
+    queue.put(runs.new_run_dir(root).name)
+
+
+def test_many_processes_racing_for_the_best_model_and_for_run_folders(tmp_path):
+    best = tmp_path / "best_model" / "vae_best.pth"
+    values = list(range(148, 100, -1))  # each writer improves on itself every time: a write per call, many races
+    state = VAE().state_dict()
+    barrier = FORK.Barrier(6)
+    writers = [FORK.Process(target=_offer_many, args=(best, values[i::6], barrier, state)) for i in range(6)]
+    assert run_all(writers) == [0] * 6
+    assert checkpoint.load_checkpoint(best)["val_loss"] == min(values)
+    assert temporaries(best.parent) == []
+
+    barrier, queue = FORK.Barrier(8), FORK.Queue()
+    makers = [FORK.Process(target=_make_run_dir, args=(tmp_path / "runs", barrier, queue)) for _ in range(8)]
+    assert run_all(makers) == [0] * 8
+    names = [queue.get(timeout=TIMEOUT) for _ in makers]
+    assert len(set(names)) == 8 and {p.name for p in (tmp_path / "runs").iterdir()} == set(names)
+
+
+# ---------------------------------------------------------------- disk full, unwritable folders
+
+
+def test_a_checkpoint_dir_that_cannot_be_created_is_one_clear_line(tiny, tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")  # root ignores chmod, but nobody can create a folder inside a file
+    with pytest.raises(VAEError, match="writable --checkpoint-dir") as refused:
+        trainer.fit(CONFIG, data=tiny, checkpoint_dir=blocker / "checkpoints")
+    one_line(refused.value)
+
+
+def _fit_until_the_disk_fills(root, tiny, queue) -> None:
+    _own_tqdm_lock()
+    quiet = os.open(os.devnull, os.O_WRONLY)  # our own output must not be what hits the size limit
+    os.dup2(quiet, 1)
+    os.dup2(quiet, 2)
+    def fill_disk(row, model):  # after epoch 1, no file of this process may grow past 64 KB: a real EFBIG
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+
+    try:
+        trainer.fit(CONFIG, data=tiny, checkpoint_dir=root, on_epoch=fill_disk)
+        queue.put("finished")
+    except VAEError as err:
+        queue.put(f"VAEError: {err}")
+    except BaseException as err:
+        queue.put(f"{type(err).__name__}: {err}")
+
+
+def test_a_write_the_operating_system_refuses_is_one_line_and_last_checkpoint_survives(tiny, tmp_path):
+    root, queue = tmp_path / "full", FORK.Queue()
+    assert run_all([FORK.Process(target=_fit_until_the_disk_fills, args=(root, tiny, queue))]) == [0]
+    outcome = queue.get(timeout=TIMEOUT)
+    assert outcome.startswith("VAEError: could not write") and "File too large" in outcome and "\n" not in outcome, outcome
+    (run_dir,) = root.glob("run_*")
+    assert assert_loadable(root)[run_dir / "last.pth"] == 1
+    assert temporaries(run_dir) == []
+
+
+class _FullDisk:
+    """A file whose writes fail as on a full disk (ENOSPC); everything else goes to the real file."""
+
+    def __init__(self, fh):
+        self.fh = fh
+
+    def write(self, blob):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def __getattr__(self, name):
+        return getattr(self.fh, name)
+
+
+def test_disk_full_at_each_kind_of_write_then_resume_equals_the_uninterrupted_run(stopped, tiny, reference, monkeypatch):
+    """The disk fills up at one file at a time (checkpoints, metrics, images), then there is space again."""
+    root, run_dir = stopped
+    failing = {"name": None}
+    for module in (checkpoint, runs, plots):  # every module that writes files during training
+
+        @contextlib.contextmanager
+        def atomic_write(path, mode="wb", real=module.atomic_write):
+            with real(path, mode) as fh:  # the real one: it must clean up its temporary file
+                yield _FullDisk(fh) if Path(path).name == failing["name"] else fh
+
+        monkeypatch.setattr(module, "atomic_write", atomic_write)
+    for name in ["metrics.csv", "checkpoint_epoch_0002.pth", "last.pth", "reconstructions_epoch_0003.png"]:
+        failing["name"] = name
+        last = checkpoint.load_checkpoint(run_dir / "last.pth")
+        with pytest.raises(VAEError) as refused:
+            trainer.resume(run_dir / "last.pth", data=tiny, checkpoint_dir=root)
+        assert "No space left on device" in one_line(refused.value) and name in str(refused.value), name
+        assert checkpoint.load_checkpoint(run_dir / "last.pth")["epoch"] >= last["epoch"]
+        assert_loadable(root)
+        assert temporaries(run_dir) == []
+
+    failing["name"] = None
+    (root / "best_model").rename(root / "best_model.bak")
+    (root / "best_model").write_text("a file where the best-model folder should be")
+    with pytest.raises(VAEError) as refused:
+        trainer.resume(run_dir / "last.pth", data=tiny, checkpoint_dir=root)
+    assert "best_model" in one_line(refused.value)
+    (root / "best_model").unlink()
+    (root / "best_model.bak").rename(root / "best_model")
+
+    trainer.resume(run_dir / "last.pth", data=tiny, checkpoint_dir=root)
+    assert_equals_reference(run_dir, root, reference)
+
+
+# ---------------------------------------------------------------- resume: finished runs, foreign folders
+
+
+def test_resuming_a_finished_run_says_so_and_changes_nothing(reference, tmp_path, capsys):
+    shutil.copytree(reference.parent, tmp_path / "root")
+    run_dir = tmp_path / "root" / reference.name
+    before = snapshot(tmp_path / "root")
+    for name in ["last.pth", "vae_final.pth", "checkpoint_epoch_0002.pth", "best.pth"]:
+        train_cli.main(["--resume", str(run_dir / name)])
+        assert "Nothing to do" in capsys.readouterr().out, name
+    assert snapshot(tmp_path / "root") == before
+
+
+def test_a_checkpoint_outside_its_run_folder_is_not_resumed_into_a_strange_folder(stopped, tiny, tmp_path):
+    root, run_dir = stopped
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shutil.copy(run_dir / "last.pth", shared / "model.pth")
+    for path in (shared / "model.pth", checkpoint.best_path(root)):
+        before = snapshot(path.parent)
+        with pytest.raises(VAEError, match="run folder") as refused:
+            trainer.resume(path, data=tiny, checkpoint_dir=root)
+        one_line(refused.value)
+        assert snapshot(path.parent) == before
