@@ -8,11 +8,12 @@ seed-style:  DataLoader(MNIST(transform=ToTensor())) (vaelib.data.torchvision_lo
              contiguous model, and the textbook step (forward, loss, backward, Adam step).
 Both use the same model class, Adam with the original learning rate 1e-4, fp32, and the same batch size.
 
-Timing: after one untimed warm-up window each, the two pipelines take turns (A B B A ...) running
-windows of --window steps; images/s is reported as the median over windows, so drift in the load of
-a shared machine hits both alike. Peak memory is the peak resident set size (VmHWM on Linux) of a
-fresh child process that loads the data and runs --window steps of one pipeline only; it includes the
-Python + torch baseline, reported separately.
+Timing: each pipeline runs in fresh child processes (vaelib's tunes the CPU allocator as `vae-train`
+does, which is process-wide, so the two must not share a process). The children take turns
+(A B B A ...); each runs one untimed warm-up window and --windows timed windows of --window steps, and
+images/s is the median over all windows, so drift in the load of a shared machine hits both alike.
+Peak memory is each child's peak resident set size (VmHWM on Linux); it includes the Python + torch
+baseline after imports, reported separately.
 """
 
 import argparse
@@ -30,6 +31,7 @@ import torch  # noqa: E402
 
 import machine  # noqa: E402
 from vaelib import ModelConfig, Split, TrainConfig, VAE, load_mnist, pick_device  # noqa: E402
+from vaelib.device import keep_freed_memory  # noqa: E402
 from vaelib.data import torchvision_loader  # noqa: E402
 from vaelib.trainer import Run, train_epoch  # noqa: E402
 
@@ -40,6 +42,8 @@ class VaelibPipeline:
     name = "vaelib"
 
     def __init__(self, batch_size: int, device, data_dir=None):
+        if device.type == "cpu":
+            keep_freed_memory()  # what vaelib.trainer does before a CPU run
         self.config = TrainConfig(batch_size=batch_size)
         self.train = load_mnist(data_dir).train.to(device)
         self.run = Run(self.config, ModelConfig(), device, steps_per_epoch=1)
@@ -117,21 +121,25 @@ def peak_rss_mb() -> float:
 
 
 def child(args) -> None:
-    """Run one pipeline alone in this fresh process and print its peak memory as JSON."""
+    """Run one pipeline alone in this fresh process: warm up, time --windows windows, print JSON."""
     device = pick_device(args.device)
     baseline = peak_rss_mb()  # Python + torch + vaelib imported, nothing loaded yet
     pipeline = PIPELINES[args.child](args.batch_size, device, args.data_dir)
-    pipeline.steps(args.window)
-    result = {"peak_rss_mb": peak_rss_mb(), "baseline_rss_mb": baseline}
+    pipeline.steps(args.window)  # warm-up: allocator, kernels, DataLoader start
+    rates = [timed(pipeline, args.window, device) for _ in range(args.windows)]
+    result = {"rates": rates, "peak_rss_mb": peak_rss_mb(), "baseline_rss_mb": baseline}
     if device.type == "cuda":
         result["peak_cuda_allocated_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
     print(json.dumps(result))
 
 
-def peak_memory(name: str, args) -> dict:
-    cmd = [sys.executable, __file__, "--child", name, "--window", str(args.window), "--batch-size", str(args.batch_size), "--device", args.device]
+def run_child(name: str, args) -> dict:
+    cmd = [sys.executable, __file__, "--child", name, "--window", str(args.window), "--windows", str(args.windows),
+           "--batch-size", str(args.batch_size), "--device", args.device]
     if args.data_dir:
         cmd += ["--data-dir", args.data_dir]
+    if args.threads:
+        cmd += ["--threads", str(args.threads)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -140,7 +148,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--window", type=int, default=20, help="training steps per timed window (default 20)")
-    p.add_argument("--rounds", type=int, default=6, help="timed windows per pipeline (default 6)")
+    p.add_argument("--rounds", type=int, default=4, help="child processes per pipeline, alternating (default 4)")
+    p.add_argument("--windows", type=int, default=3, help="timed windows in each child (default 3)")
     p.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's choice, from OMP_NUM_THREADS or the core count)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--data-dir")
@@ -154,26 +163,26 @@ def main() -> None:
 
     device = pick_device(args.device)
     info = machine.describe(device)
-    pipelines = [PIPELINES[name](args.batch_size, device, args.data_dir) for name in ("vaelib", "seed-style")]
-    for pipeline in pipelines:
-        pipeline.steps(args.window)  # warm-up: allocator, kernels, DataLoader start
-    rates = {pipeline.name: [] for pipeline in pipelines}
+    names = ("vaelib", "seed-style")
+    rates, memory = {name: [] for name in names}, {}
     for round_ in range(args.rounds):
-        for pipeline in pipelines if round_ % 2 == 0 else pipelines[::-1]:
-            rates[pipeline.name].append(timed(pipeline, args.window, device))
-            print(f"round {round_ + 1}/{args.rounds} {pipeline.name:>10}: {rates[pipeline.name][-1]:7.0f} images/s", flush=True)
+        for name in names if round_ % 2 == 0 else names[::-1]:
+            out = run_child(name, args)
+            rates[name] += out["rates"]
+            memory[name] = {k: max(v, memory.get(name, {}).get(k, 0)) for k, v in out.items() if k != "rates"}
+            print(f"round {round_ + 1}/{args.rounds} {name:>10}: " + " ".join(f"{r:.0f}" for r in out["rates"]) + " images/s", flush=True)
     median = {name: statistics.median(r) for name, r in rates.items()}
-    memory = {name: peak_memory(name, args) for name in rates}
     result = {
         "machine": {**info, "load_average_1min_end": os.getloadavg()[0]},
         "batch_size": args.batch_size,
         "window_steps": args.window,
         "rounds": args.rounds,
+        "windows_per_round": args.windows,
         "images_per_s": median,
         "images_per_s_windows": rates,
         "ratio": median["vaelib"] / median["seed-style"],
         "peak_memory": memory,
-        "memory_note": "peak RSS (Linux VmHWM) of a fresh process running one pipeline for one window; baseline = after imports",
+        "memory_note": "peak RSS (Linux VmHWM) of the child processes running one pipeline; baseline = after imports",
     }
     print(f"vaelib {median['vaelib']:.0f} images/s, seed-style {median['seed-style']:.0f} images/s: "
           f"{result['ratio']:.2f}x at batch {args.batch_size} ({info['torch_threads']} threads, load {info['load_average_1min']:.1f})")

@@ -2,8 +2,8 @@
 
     OMP_NUM_THREADS=2 python benchmarks/time_to_quality.py     # writes benchmarks/results/time_to_quality.json
 
-fast:      `vae-train --recipe fast --epochs 3` exactly (the one-cycle schedule spans the epochs asked for;
-           --fast-epochs changes the 3): vaelib.trainer.Run builds the model, optimizer and schedule from
+fast:      `vae-train --recipe fast --epochs 4` exactly (the one-cycle schedule spans the epochs asked for;
+           --fast-epochs changes the 4): vaelib.trainer.Run builds the model, optimizer and schedule from
            TrainConfig + RECIPES["fast"], and vaelib.trainer.train_epoch runs the steps.
 original:  the original design's defaults with the seed-style pipeline: DataLoader + ToTensor over the
            same 55,000 training images, a contiguous fp32 model, Adam at 1e-4, batch 128, constant rate.
@@ -150,7 +150,7 @@ def main() -> None:
     p.add_argument("--target", type=float, default=168.0, help="validation -ELBO to reach, nats (default 168)")
     p.add_argument("--eval-every", type=int, default=50, help="training steps between validation checks (default 50)")
     p.add_argument("--cap", type=float, default=600.0, help="give up after this many seconds of training (default 600)")
-    p.add_argument("--fast-epochs", type=int, default=3, help="epochs the fast recipe's one-cycle schedule spans (default 3)")
+    p.add_argument("--fast-epochs", type=int, default=4, help="epochs the fast recipe's one-cycle schedule spans (default 4)")
     p.add_argument("--runs", nargs="+", choices=sorted(RUNS), default=["fast", "original"])
     p.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's choice)")
     p.add_argument("--device", default="cpu")

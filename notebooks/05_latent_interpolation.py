@@ -86,8 +86,8 @@ plots.grid_figure(latent.decode(model, line), nrow=10, title="lerp: z0 → z1")
 # Why bother? Codes drawn from $\mathcal N(0, I)$ in $d$ dimensions almost all have length close to
 # $\sqrt d$: they live on a thin shell. The midpoint of a straight line between two such codes is shorter (about
 # $\sqrt{d/2}$ for two independent ones), a place the prior almost never samples and the decoder was rarely
-# trained on. The arc keeps the length typical. In two dimensions the shell is not thin, so the two paths differ
-# only a little:
+# trained on. The arc keeps the length typical. In two dimensions the shell is not thin and both paths are
+# reasonable; they just take different routes (the arc bulges outwards):
 
 # %%
 arc = latent.path(z0, z1, steps=10, method="slerp")
@@ -197,7 +197,7 @@ plots.confusion_figure(scores["posterior"].confusion, title="2-D model, aggregat
 # differ in a few pixels at the top, and the encoder, which must squeeze every digit into two numbers, places them
 # on top of each other. Where two classes overlap, the decoder has to draw *one* image for a code, and it draws the
 # class that is more common or more typical there. So a code drawn from the 4s' region decodes into a 9, however
-# well the region is modelled.
+# well the region is modelled. Row 4 of the grid above shows it: every "4" came out as a 9.
 #
 # That is why the three densities rank as they do. The single Gaussian is the crudest: the classes' regions are
 # curved and uneven, and its ellipse spills into the neighbours. The aggregate posterior follows each region's
@@ -244,13 +244,15 @@ explorer.LatentExplorer(model, data.test, density=typical)
 # ## Recap
 #
 # - `latent.path(z0, z1, steps, method)` walks between two codes: `"lerp"` along a line, `"slerp"` along an arc
-#   that keeps the length typical of the prior. In 2-D they are close; in 16-D the line sags towards the origin.
+#   that keeps the length typical of the prior. In 2-D both are reasonable routes; in 16-D the line sags towards
+#   the origin, where the prior has almost no codes.
 # - `plots.gif_bytes` turns decoded frames into an animation.
 # - `explorer.InterpolationExplorer` and `explorer.LatentExplorer` make the latent space explorable with sliders;
 #   each move decodes one code in a few milliseconds.
 # - An unconditional VAE can generate a chosen digit by sampling from the region its encoder gives that class
 #   (`vaelib.conditional`). In 2-D the classes overlap, so some digits (4 under 9, 3/5/8) are often generated as
-#   their neighbour; the 16-D model keeps them apart.
+#   their neighbour; sampling only the typical images of a class helps, except where a class has no region of its
+#   own. The 16-D model keeps the classes apart.
 #
 # ## Exercises
 #

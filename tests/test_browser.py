@@ -179,6 +179,7 @@ def test_latent_slider_redraws_the_digit_in_jupyterlab(jupyterlab, page):
         digit = page.locator(".vaelib-latent-explorer img.vaelib-decoded")
         digit.wait_for(state="visible", timeout=60_000)
         digit.scroll_into_view_if_needed()
+        assert digit.evaluate("el => getComputedStyle(el).imageRendering") == "pixelated"  # the explorer's style applies
         src, pixels = digit.get_attribute("src"), digit.screenshot()
         handle = page.locator(".vaelib-latent-explorer .vaelib-slider-0 .noUi-handle")
         handle.focus()

@@ -8,6 +8,10 @@ import sys
 class VAEError(Exception):
     """An expected mistake (bad flag, missing file, ...) whose message tells the learner how to fix it."""
 
+    def _render_traceback_(self):
+        """In Jupyter, show the one-line message instead of a traceback."""
+        return [f"VAEError: {self}"]
+
 
 def cli_errors(main):
     """Decorate a CLI entry point: print a VAEError as one line on stderr and exit with status 2."""

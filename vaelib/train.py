@@ -24,7 +24,7 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--data-dir", help="MNIST root, holding MNIST/raw/ (default: $VAELIB_DATA_DIR or ./data)")
     p.add_argument("--checkpoint-dir", help="where run folders and best_model/ go (default: $VAELIB_CHECKPOINT_DIR or ./checkpoints)")
     p.add_argument("--save-every", dest="save_every", type=positive(int), help=f"epochs between numbered checkpoints (default {DEFAULTS.save_every})")
-    p.add_argument("--recipe", choices=sorted(RECIPES), default="original", help="preset: original (the defaults) or fast (learning rate 4e-3 with a one-cycle schedule); explicit flags win")
+    p.add_argument("--recipe", choices=sorted(RECIPES), default="original", help="preset: original (the defaults) or fast (one-cycle schedule up to learning rate 8e-3, batch 64); explicit flags win")
     p.add_argument("--schedule", choices=("constant", "onecycle"), help="learning-rate schedule (default constant)")
     p.add_argument("--precision", choices=("auto", "bf16", "fp32"), help="auto: bf16 autocast on CUDA, fp32 elsewhere (default auto)")
     p.add_argument("--resume", metavar="PATH", help="continue the run that wrote this checkpoint (its settings are reused)")

@@ -250,7 +250,10 @@ def fit(
     checkpoint_dir = Path(checkpoint_dir or settings.checkpoint_dir())
     run = Run(config, model_config, device, steps)
     run.run_dir = runs.new_run_dir(checkpoint_dir)
-    runs.write_config({"model": model_config.to_dict(), "train": asdict(config), "device": str(device)}, run.run_dir)
+    try:
+        runs.write_config({"model": model_config.to_dict(), "train": asdict(config), "device": str(device)}, run.run_dir)
+    except OSError as err:
+        raise VAEError(f"could not write {run.run_dir / 'config.json'}: {err.strerror}; free disk space or pick another --checkpoint-dir") from None
     run.save("last.pth")  # epoch 0: a run interrupted in its first epoch can still be resumed
     print(f"Run folder: {run.run_dir}")
     return _run_epochs(run, data, checkpoint_dir, on_epoch)
