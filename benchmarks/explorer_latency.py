@@ -13,6 +13,7 @@ import time
 
 import torch
 
+import machine
 import vaelib
 from vaelib import explorer, latent, plots
 
@@ -38,6 +39,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--checkpoint", help="default: the shipped 2-D pretrained model")
     p.add_argument("--updates", type=int, default=300)
+    p.add_argument("--output", default=str(machine.RESULTS / "explorer_latency.json"))
     args = p.parse_args()
     model = explorer.load_explorer_model(args.checkpoint or vaelib.pretrained_path(2))
     test = vaelib.load_mnist().test
@@ -61,6 +63,9 @@ def main() -> None:
     print(summary("InterpolationExplorer t update", timed(set_t, values)))
     verdict = "within" if statistics.median(slider) <= TARGET_MS else "OVER"
     print(f"slider update median {statistics.median(slider):.2f} ms: {verdict} the {TARGET_MS:.0f} ms target")
+    result = {"machine": machine.describe(torch.device("cpu")), "updates": args.updates, "slider_median_ms": statistics.median(slider),
+              "slider_p90_ms": statistics.quantiles(slider, n=10)[-1], "target_ms": TARGET_MS}
+    machine.write_json(result, args.output)
 
 
 if __name__ == "__main__":

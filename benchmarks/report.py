@@ -16,9 +16,10 @@ COMMANDS = {
     "throughput": "python benchmarks/throughput.py",
     "time_to_quality": "python benchmarks/time_to_quality.py",
     "decode_latency": "python benchmarks/decode_latency.py",
-    "evaluate_latent2": "vae-evaluate --json --checkpoint checkpoints/pretrained/vae_latent2.pth > benchmarks/results/evaluate_latent2.json",
-    "evaluate_latent16": "vae-evaluate --json --checkpoint checkpoints/pretrained/vae_latent16.pth > benchmarks/results/evaluate_latent16.json",
-    "notebooks": "notebook CI timing (benchmarks/results/notebooks.json: {\"seconds\": ..., \"command\": ...})",
+    "evaluate_latent2": "vae-evaluate --json --k 100 --checkpoint checkpoints/pretrained/vae_latent2.pth > benchmarks/results/evaluate_latent2.json",
+    "evaluate_latent16": "vae-evaluate --json --k 100 --checkpoint checkpoints/pretrained/vae_latent16.pth > benchmarks/results/evaluate_latent16.json",
+    "explorer_latency": "python benchmarks/explorer_latency.py",
+    "notebooks": "python benchmarks/notebook_time.py",
 }
 
 
@@ -87,6 +88,13 @@ def latency_rows(r) -> list[str]:
     return [f"| decode latency, 1 z / 100 z | {r['decode_1_ms']:.2f} ms / {r['decode_100_ms']:.2f} ms | median of {r['reps']}; {machine_line(r['machine'])} |"]
 
 
+def explorer_rows(r) -> list[str]:
+    if r is None:
+        return missing("explorer_latency")
+    return [f"| explorer slider update (decode + PNG + marker) | {r['slider_median_ms']:.2f} ms median, {r['slider_p90_ms']:.2f} ms p90 "
+            f"| {r['updates']} updates, target ≤ {r['target_ms']:.0f} ms; {machine_line(r['machine'])} |"]
+
+
 def notebook_rows(r) -> list[str]:
     if r is None:
         return missing("notebooks")
@@ -103,6 +111,7 @@ def main() -> None:
     lines += eval_rows("evaluate_latent2", load(folder, "evaluate_latent2"))
     lines += eval_rows("evaluate_latent16", load(folder, "evaluate_latent16"))
     lines += latency_rows(load(folder, "decode_latency"))
+    lines += explorer_rows(load(folder, "explorer_latency"))
     lines += notebook_rows(load(folder, "notebooks"))
     print("\n".join(lines))
 

@@ -109,7 +109,21 @@ def digit_image(png: bytes = b"", size: int = DIGIT_PX) -> widgets.Image:
     return image
 
 
-class LatentExplorer(widgets.VBox):
+class _Quiet:
+    """Lets a widget set its own controls without their observers firing back (`with self._quietly(): ...`)."""
+
+    _quiet = False
+
+    @contextlib.contextmanager
+    def _quietly(self):
+        self._quiet = True
+        try:
+            yield
+        finally:
+            self._quiet = False
+
+
+class LatentExplorer(_Quiet, widgets.VBox):
     """Sliders over the latent space, the decoded digit, the latent map and buttons to jump around in it.
 
     For a 2-D model the sliders are z1 and z2; for a larger one they move z along the first
@@ -148,7 +162,6 @@ class LatentExplorer(widgets.VBox):
         self.nearest_image.layout.display = "none"  # until a nearest digit is shown
         self.info = widgets.HTML()
         self._residual = torch.zeros(self.codes.shape[1])
-        self._quiet = False
         left = widgets.VBox([self.image, *self.sliders, widgets.HBox([self.random_button, self.nearest_button])])
         picker = widgets.HBox([widgets.Label("Generate a digit:"), *self.digit_buttons])
         self.children = [widgets.HTML(STYLE), widgets.HBox([left, self.map]), picker, widgets.HBox([self.nearest_image, self.info])]
@@ -189,14 +202,6 @@ class LatentExplorer(widgets.VBox):
         self.nearest_image.layout.display = None
         return index
 
-    @contextlib.contextmanager
-    def _quietly(self):
-        self._quiet = True
-        try:
-            yield
-        finally:
-            self._quiet = False
-
     def _on_slider(self, change) -> None:
         if not self._quiet:
             self._render()
@@ -212,7 +217,7 @@ class LatentExplorer(widgets.VBox):
         return cls(load_explorer_model(checkpoint), split if split is not None else load_mnist().test, **kwargs)
 
 
-class InterpolationExplorer(widgets.VBox):
+class InterpolationExplorer(_Quiet, widgets.VBox):
     """Walk from one real test digit to another: pick the two ends, slide t from 0 to 1, choose lerp or slerp."""
 
     def __init__(self, model, split: Split, start: int = 0, end: int = 1, steps: int = 10):
@@ -234,7 +239,6 @@ class InterpolationExplorer(widgets.VBox):
         self.add_class("vaelib-interpolation-explorer")
         self.start_image, self.end_image = digit_image(size=56), digit_image(size=56)
         self.map = LatentMap(self.projection.plane(self.codes), self.labels, max(self.projection.limits[:2]), self.projection.names()[:2])
-        self._quiet = False
         for index, klass in ((self.start_index, self.start_class), (self.end_index, self.end_class)):
             index.observe(self._on_index, names="value")
             klass.observe(lambda change, index=index: self._on_class(change, index), names="value")
@@ -273,14 +277,6 @@ class InterpolationExplorer(widgets.VBox):
         if self._quiet:
             return
         index.value = int(torch.nonzero(self.labels == change["new"])[0])
-
-    @contextlib.contextmanager
-    def _quietly(self):
-        self._quiet = True
-        try:
-            yield
-        finally:
-            self._quiet = False
 
     def _render_path(self) -> None:
         for image, i in ((self.start_image, self.start_index.value), (self.end_image, self.end_index.value)):
