@@ -11,7 +11,7 @@ from . import plots
 
 
 class LiveTraining:
-    """Called as on_epoch(row, model) by trainer.train: keeps the epoch rows and a reconstruction per epoch.
+    """Called as on_epoch(row, model) by vaelib.fit: keeps the epoch rows and a reconstruction per epoch.
 
     The first call displays the loss curves and the reconstruction history; later calls replace them
     through display handles, so the notebook shows two pictures that grow, not one per epoch.
