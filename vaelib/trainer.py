@@ -161,15 +161,16 @@ def _log_epoch(row: dict, epochs: int) -> None:
 
 def _offer_best(run: Run, checkpoint_dir) -> None:
     """Replace checkpoints/best_model/vae_best.pth with this run's best only if it is better; say which."""
-    if not math.isfinite(run.best_val):
+    ours = run.run_dir / "best.pth"
+    if not ours.exists():  # interrupted before the first epoch's best was saved
         return
-    target = best_path(checkpoint_dir)
-    replaced, previous = update_best(load_checkpoint(run.run_dir / "best.pth"), target)
+    payload, target = load_checkpoint(ours), best_path(checkpoint_dir)
+    replaced, previous = update_best(payload, target)
     if replaced:
         was = f"previous {previous:.2f}" if math.isfinite(previous) else "no previous best"
-        print(f"New best model: val −ELBO {run.best_val:.2f} ({was}) -> {target}")
+        print(f"New best model: val −ELBO {payload['val_loss']:.2f} ({was}) -> {target}")
     else:
-        print(f"Best model kept: its val −ELBO {previous:.2f} beats this run's {run.best_val:.2f} ({target})")
+        print(f"Best model kept: its val −ELBO {previous:.2f} beats this run's {payload['val_loss']:.2f} ({target})")
 
 
 def _run_epochs(run: Run, data: MNIST, checkpoint_dir, on_epoch=None) -> TrainResult:
@@ -199,8 +200,8 @@ def _run_epochs(run: Run, data: MNIST, checkpoint_dir, on_epoch=None) -> TrainRe
             run.epoch, run.metrics = epoch, run.metrics + [row]
             _log_epoch(row, config.epochs)
             if val["loss"] < run.best_val:
-                run.best_val = val["loss"]
                 run.save("best.pth")
+                run.best_val = val["loss"]  # only once best.pth holds it (Ctrl-C may land mid-save)
             if epoch % config.save_every == 0:
                 run.save(f"checkpoint_epoch_{epoch:04d}.pth")
             runs.write_metrics(run.metrics, run.run_dir)
