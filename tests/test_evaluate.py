@@ -8,7 +8,7 @@ import sys
 import pytest
 import torch
 
-from vaelib import VAE, ModelConfig, Split, metrics, save_checkpoint
+from vaelib import VAE, ModelConfig, Split, latent, metrics, save_checkpoint
 from vaelib.classifier import Classifier, accuracy, default_path, features, load_classifier, predict, predict_proba
 from vaelib.errors import VAEError
 from vaelib.evaluate import evaluate, format_table
@@ -83,7 +83,7 @@ def test_active_units_counts_dimensions_that_vary():
 
 
 def test_active_units_of_a_model(model, images):
-    mu = metrics.encoder_means(model, Split(images, torch.zeros(16, dtype=torch.long)))
+    mu = latent.encode_means(model, Split(images, torch.zeros(16, dtype=torch.long)))
     assert mu.shape == (16, 4)
     assert 0 <= metrics.active_units(mu) <= 4
 

@@ -19,9 +19,9 @@ from typing import NamedTuple
 import torch
 
 from .classifier import predict
-from .data import Split, batches
+from .data import Split
 from .errors import VAEError
-from .latent import decode
+from .latent import decode, encode_posteriors  # noqa: F401 (encode_posteriors: re-exported for notebooks)
 
 DIGITS = range(10)
 FIT_IMAGES = 10_000  # training images encoded to fit the densities: about 1,000 per class, a second to encode
@@ -33,19 +33,6 @@ def check_digit(digit) -> int:
     if isinstance(digit, bool) or not isinstance(digit, int) or digit not in DIGITS:
         raise VAEError(f"digit must be an integer from 0 to 9, got {digit!r}")
     return digit
-
-
-@torch.no_grad()
-def encode_posteriors(model, split: Split, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean and standard deviation of q(z|x) for every image of split, each (N, latent_dim), on the CPU."""
-    model.eval()
-    device = next(model.parameters()).device
-    mus, stds = [], []
-    for batch in batches(split, batch_size):
-        mu, log_var = model.encode(batch.images.to(device))
-        mus.append(mu.float().cpu())
-        stds.append(torch.exp(0.5 * log_var.float()).cpu())
-    return torch.cat(mus), torch.cat(stds)
 
 
 class ClassGaussians(NamedTuple):

@@ -20,6 +20,7 @@ from .classifier import features, load_classifier, predict_proba
 from .data import Split, load_mnist
 from .device import pick_device
 from .errors import ArgumentParser, cli_errors, positive
+from .latent import encode_means
 
 QUICK = {"test_images": 500, "k": 10, "num_samples": 500}  # quick mode: a smoke test in seconds
 
@@ -42,7 +43,7 @@ def evaluate(model, test: Split, classifier, k: int = 1000, num_samples: int = 1
     model = copy.deepcopy(model).eval().to(memory_format=torch.channels_last)  # a copy: ~1.5x faster transposed convs on CPU
     elbo = metrics.estimate_elbo(model, test, seed=seed)
     iwae = metrics.iwae_bound(model, test, k=k, batch_size=batch_size, seed=seed, progress=progress)
-    mu = metrics.encoder_means(model, test)
+    mu = encode_means(model, test)
     samples = sample_images(model, num_samples, seed)
     probs = predict_proba(classifier, samples)
     test_features = features(classifier, test.images)

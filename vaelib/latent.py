@@ -7,11 +7,21 @@ from .data import Split, batches
 
 
 @torch.no_grad()
-def encode_means(model, split: Split, batch_size: int = 1000) -> torch.Tensor:
-    """The encoder means mu(x) of every image in split, (N, latent_dim), on the CPU."""
+def encode_posteriors(model, split: Split, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and standard deviation of q(z|x) for every image of split, each (N, latent_dim), on the CPU."""
     model.eval()
     device = next(model.parameters()).device
-    return torch.cat([model.encode(b.images.to(device))[0].float().cpu() for b in batches(split, batch_size)])
+    mus, stds = [], []
+    for batch in batches(split, batch_size):
+        mu, log_var = model.encode(batch.images.to(device))
+        mus.append(mu.float().cpu())
+        stds.append(torch.exp(0.5 * log_var.float()).cpu())
+    return torch.cat(mus), torch.cat(stds)
+
+
+def encode_means(model, split: Split, batch_size: int = 1000) -> torch.Tensor:
+    """The encoder means mu(x) of every image in split, (N, latent_dim), on the CPU."""
+    return encode_posteriors(model, split, batch_size)[0]
 
 
 def lerp(z0: torch.Tensor, z1: torch.Tensor, t) -> torch.Tensor:

@@ -78,15 +78,6 @@ def iwae_bound(model, split: Split, k: int = 1000, batch_size: int = 50, seed: i
 
 
 @torch.no_grad()
-def encoder_means(model, split: Split, batch_size: int = 1000) -> torch.Tensor:
-    """The posterior means mu(x) of every image in `split`: (N, latent_dim) on the CPU."""
-    was_training = model.training
-    model.eval()
-    mus = torch.cat([model.encode(batch.images)[0].float().cpu() for batch in batches(split, batch_size)])
-    model.train(was_training)
-    return mus
-
-
 def active_units(mu: torch.Tensor, threshold: float = ACTIVE_THRESHOLD) -> int:
     """Latent dimensions the encoder really uses: Var_x[mu(x)] above `threshold` (Burda et al. 2016).
 
