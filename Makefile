@@ -1,10 +1,11 @@
 # Two commands do everything (see README): `make run` and `make test`. Both create .venv first.
+# README's "Without make" shows the same steps as plain commands; tests/test_readme.py keeps the two in step.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test notebooks sync-notebooks
+.PHONY: setup run test lint notebooks sync-notebooks
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +19,12 @@ run: setup  ## train a good 2-D model with the fast recipe, then generate a grid
 	$(BIN)/vae-train --recipe fast --epochs 10
 	$(BIN)/vae-generate --num_samples 100 --output generated.png
 
-test: setup  ## the whole suite: unit, CLI, reliability, notebooks (nbval, quick mode) and the browser test
-	VAELIB_QUICK=1 $(BIN)/python -m pytest
+test: lint  ## lint, then the whole suite: unit, CLI, reliability, wheel, notebooks (nbval, quick mode), browser
+	$(BIN)/python -m pytest
+
+lint: setup  ## ruff: lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 notebooks: setup  ## open JupyterLab on the notebooks
 	$(BIN)/jupyter lab notebooks

@@ -11,9 +11,9 @@ import argparse
 import statistics
 import time
 
+import machine
 import torch
 
-import machine
 from vaelib import VAE, ModelConfig, load_model, pick_device, pretrained_path
 
 
@@ -42,11 +42,15 @@ def main() -> None:
     device = pick_device(args.device)
     path = pretrained_path(2)
     model = load_model(path, device)[0] if path.exists() else VAE(ModelConfig()).to(device).eval()
-    result = {"machine": machine.describe(device), "model": str(path) if path.exists() else "fresh VAE(latent_dim=2)", "reps": args.reps}
+    result = {
+        "machine": machine.describe(device),
+        "model": f"vaelib/weights/{path.name}" if path.exists() else "fresh VAE(latent_dim=2)",
+        "reps": args.reps,
+    }
     with torch.inference_mode():
         for n in (1, 100):
             z = torch.randn(n, model.config.latent_dim, device=device)
-            result[f"decode_{n}_ms"] = median_ms(lambda: model.decode(z), args.reps, device)
+            result[f"decode_{n}_ms"] = median_ms(lambda z=z: model.decode(z), args.reps, device)
             print(f"decode {n:>3} z: {result[f'decode_{n}_ms']:.2f} ms (median of {args.reps})")
     machine.write_json(result, args.output)
 

@@ -1,6 +1,6 @@
 """Wall-clock time of the notebook part of CI: all five notebooks re-executed and compared by nbval in quick mode.
 
-    python benchmarks/notebook_time.py          # writes benchmarks/results/notebooks.json
+python benchmarks/notebook_time.py          # writes benchmarks/results/notebooks.json
 """
 
 import argparse
@@ -9,9 +9,8 @@ import subprocess
 import sys
 import time
 
-import torch
-
 import machine
+import torch
 
 COMMAND = [sys.executable, "-m", "pytest", "-q", "notebooks"]
 
@@ -25,7 +24,12 @@ def main() -> None:
     done = subprocess.run(COMMAND, env={**os.environ, "VAELIB_QUICK": "1"}, cwd=machine.RESULTS.parent.parent)
     seconds = time.perf_counter() - start
     print(f"notebooks in quick mode: {seconds:.0f} s (pytest exit {done.returncode})")
-    result = {"machine": info, "seconds": seconds, "passed": done.returncode == 0, "command": "VAELIB_QUICK=1 python -m pytest notebooks"}
+    result = {
+        "machine": info,
+        "seconds": seconds,
+        "passed": done.returncode == 0,
+        "command": "VAELIB_QUICK=1 python -m pytest notebooks",
+    }
     machine.write_json(result, args.output)
 
 

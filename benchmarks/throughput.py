@@ -27,12 +27,12 @@ import time
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # train_epoch's progress bar would only add noise here
 
+import machine  # noqa: E402
 import torch  # noqa: E402
 
-import machine  # noqa: E402
-from vaelib import ModelConfig, Split, TrainConfig, VAE, load_mnist, pick_device  # noqa: E402
-from vaelib.device import keep_freed_memory  # noqa: E402
+from vaelib import VAE, ModelConfig, Split, TrainConfig, load_mnist, pick_device  # noqa: E402
 from vaelib.data import torchvision_loader  # noqa: E402
+from vaelib.device import keep_freed_memory  # noqa: E402
 from vaelib.trainer import Run, train_epoch  # noqa: E402
 
 
@@ -53,7 +53,9 @@ class VaelibPipeline:
         size = n * self.config.batch_size
         if self.offset + size > len(self.train):
             self.offset = 0
-        chunk = Split(self.train.images[self.offset : self.offset + size], self.train.labels[self.offset : self.offset + size])
+        chunk = Split(
+            self.train.images[self.offset : self.offset + size], self.train.labels[self.offset : self.offset + size]
+        )
         self.offset += size
         self.window += 1
         r = self.run
@@ -86,7 +88,7 @@ class SeedPipeline:
         seen = 0
         for _ in range(n):
             x = self.next_batch()
-            loss = self.model.loss(x).total
+            loss = self.model.loss(x).objective
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()
@@ -134,8 +136,20 @@ def child(args) -> None:
 
 
 def run_child(name: str, args) -> dict:
-    cmd = [sys.executable, __file__, "--child", name, "--window", str(args.window), "--windows", str(args.windows),
-           "--batch-size", str(args.batch_size), "--device", args.device]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        name,
+        "--window",
+        str(args.window),
+        "--windows",
+        str(args.windows),
+        "--batch-size",
+        str(args.batch_size),
+        "--device",
+        args.device,
+    ]
     if args.data_dir:
         cmd += ["--data-dir", args.data_dir]
     if args.threads:
@@ -150,7 +164,11 @@ def main() -> None:
     p.add_argument("--window", type=int, default=20, help="training steps per timed window (default 20)")
     p.add_argument("--rounds", type=int, default=4, help="child processes per pipeline, alternating (default 4)")
     p.add_argument("--windows", type=int, default=3, help="timed windows in each child (default 3)")
-    p.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's choice, from OMP_NUM_THREADS or the core count)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        help="torch.set_num_threads (default: torch's choice, from OMP_NUM_THREADS or the core count)",
+    )
     p.add_argument("--device", default="cpu")
     p.add_argument("--data-dir")
     p.add_argument("--output", default=str(machine.RESULTS / "throughput.json"))
@@ -170,7 +188,12 @@ def main() -> None:
             out = run_child(name, args)
             rates[name] += out["rates"]
             memory[name] = {k: max(v, memory.get(name, {}).get(k, 0)) for k, v in out.items() if k != "rates"}
-            print(f"round {round_ + 1}/{args.rounds} {name:>10}: " + " ".join(f"{r:.0f}" for r in out["rates"]) + " images/s", flush=True)
+            print(
+                f"round {round_ + 1}/{args.rounds} {name:>10}: "
+                + " ".join(f"{r:.0f}" for r in out["rates"])
+                + " images/s",
+                flush=True,
+            )
     median = {name: statistics.median(r) for name, r in rates.items()}
     result = {
         "machine": {**info, "load_average_1min_end": os.getloadavg()[0]},
@@ -184,8 +207,11 @@ def main() -> None:
         "peak_memory": memory,
         "memory_note": "peak RSS (Linux VmHWM) of the child processes running one pipeline; baseline = after imports",
     }
-    print(f"vaelib {median['vaelib']:.0f} images/s, seed-style {median['seed-style']:.0f} images/s: "
-          f"{result['ratio']:.2f}x at batch {args.batch_size} ({info['torch_threads']} threads, load {info['load_average_1min']:.1f})")
+    print(
+        f"vaelib {median['vaelib']:.0f} images/s, seed-style {median['seed-style']:.0f} images/s: "
+        f"{result['ratio']:.2f}x at batch {args.batch_size} "
+        f"({info['torch_threads']} threads, load {info['load_average_1min']:.1f})"
+    )
     for name, m in memory.items():
         print(f"peak RSS {name}: {m['peak_rss_mb']:.0f} MB (baseline after imports {m['baseline_rss_mb']:.0f} MB)")
     machine.write_json(result, args.output)

@@ -22,10 +22,10 @@ from dataclasses import replace
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # train_epoch's progress bar would only add noise here
 
+import machine  # noqa: E402
 import torch  # noqa: E402
 import torchvision  # noqa: E402
 
-import machine  # noqa: E402
 from vaelib import RECIPES, VAE, ModelConfig, TrainConfig, load_mnist, pick_device, settings  # noqa: E402
 from vaelib.data import SPLIT_SEED, VAL_SIZE, num_batches  # noqa: E402
 from vaelib.metrics import estimate_elbo  # noqa: E402
@@ -62,7 +62,7 @@ class Clock:
         """Stop the clock, score the model on the validation set, and raise Stop if the run is over."""
         machine.sync(self.device)
         self.trained += time.perf_counter() - self.started
-        val = estimate_elbo(self.model, self.val)["loss"]
+        val = estimate_elbo(self.model, self.val)["neg_elbo"]
         self.curve.append({"step": self.steps, "seconds": round(self.trained, 2), "val_loss": round(val, 3)})
         print(f"  step {self.steps:>6}  {self.trained:7.1f} s  val −ELBO {val:7.2f}", flush=True)
         if val <= self.target:
@@ -97,7 +97,11 @@ def run_fast(data, device, args) -> dict:
         clock.finish()
     except Stop:
         pass
-    settings_ = {"recipe": RECIPES["fast"], "epochs": config.epochs, "command": f"vae-train --recipe fast --epochs {config.epochs}"}
+    settings_ = {
+        "recipe": RECIPES["fast"],
+        "epochs": config.epochs,
+        "command": f"vae-train --recipe fast --epochs {config.epochs}",
+    }
     return summary(clock, settings_)
 
 
@@ -106,7 +110,9 @@ def seed_style_loader(data_dir, batch_size: int):
     dataset = torchvision.datasets.MNIST(data_dir, train=True, transform=torchvision.transforms.ToTensor())
     order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(SPLIT_SEED))
     subset = torch.utils.data.Subset(dataset, order[VAL_SIZE:].tolist())
-    return torch.utils.data.DataLoader(subset, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(0))
+    return torch.utils.data.DataLoader(
+        subset, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(0)
+    )
 
 
 def run_original(data, device, args) -> dict:
@@ -120,14 +126,21 @@ def run_original(data, device, args) -> dict:
     try:
         while True:
             for x, _ in loader:
-                loss = model.loss(x.to(device)).total
+                loss = model.loss(x.to(device)).objective
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
                 clock.step()
     except Stop:
         pass
-    return summary(clock, {"learning_rate": config.learning_rate, "batch_size": config.batch_size, "pipeline": "DataLoader + ToTensor, fp32, contiguous"})
+    return summary(
+        clock,
+        {
+            "learning_rate": config.learning_rate,
+            "batch_size": config.batch_size,
+            "pipeline": "DataLoader + ToTensor, fp32, contiguous",
+        },
+    )
 
 
 def summary(clock: Clock, settings_: dict) -> dict:
@@ -150,7 +163,9 @@ def main() -> None:
     p.add_argument("--target", type=float, default=168.0, help="validation -ELBO to reach, nats (default 168)")
     p.add_argument("--eval-every", type=int, default=50, help="training steps between validation checks (default 50)")
     p.add_argument("--cap", type=float, default=600.0, help="give up after this many seconds of training (default 600)")
-    p.add_argument("--fast-epochs", type=int, default=4, help="epochs the fast recipe's one-cycle schedule spans (default 4)")
+    p.add_argument(
+        "--fast-epochs", type=int, default=4, help="epochs the fast recipe's one-cycle schedule spans (default 4)"
+    )
     p.add_argument("--runs", nargs="+", choices=sorted(RUNS), default=["fast", "original"])
     p.add_argument("--threads", type=int, help="torch.set_num_threads (default: torch's choice)")
     p.add_argument("--device", default="cpu")
@@ -167,7 +182,10 @@ def main() -> None:
         print(f"{name}: training until val −ELBO <= {args.target} (cap {args.cap:.0f} s)", flush=True)
         results[name] = RUNS[name](data, device, args)
         r = results[name]
-        print(f"{name}: {'reached' if r['reached'] else 'NOT reached'} after {r['seconds']:.1f} s of training, {r['steps']} steps")
+        print(
+            f"{name}: {'reached' if r['reached'] else 'NOT reached'} "
+            f"after {r['seconds']:.1f} s of training, {r['steps']} steps"
+        )
     result = {
         "machine": {**info, "load_average_1min_end": os.getloadavg()[0]},
         "target": args.target,

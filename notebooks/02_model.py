@@ -64,8 +64,12 @@ model
 rows = plots.layer_table(model)
 print(plots.format_layer_table(rows))
 
+
 # %%
-count = lambda module: sum(p.numel() for p in module.parameters())
+def count(module):
+    return sum(p.numel() for p in module.parameters())
+
+
 encoder = count(model.encoder) + count(model.fc_mu) + count(model.fc_log_var)
 print(f"encoder {encoder:,}   decoder {count(model.decoder):,}   total {count(model):,}")
 print("table total matches the model:", sum(row["params"] for row in rows) == count(model))
@@ -165,7 +169,7 @@ for name, value in out._asdict().items():
 
 # %%
 losses = vaelib.negative_elbo(out.logits, x, out.mu, out.log_var)
-print(f"-ELBO {losses.total:.1f} = reconstruction {losses.recon:.1f} + KL {losses.kl:.2f}   (nats per image)")
+print(f"-ELBO {losses.neg_elbo:.1f} = reconstruction {losses.recon:.1f} + KL {losses.kl:.2f}   (nats per image)")
 print(f"a decoder that says 0.5 for every pixel costs 784 * ln 2 = {784 * math.log(2):.1f} nats")
 
 # %% [markdown]
@@ -185,10 +189,12 @@ trained, _ = vaelib.load_model(vaelib.pretrained_path(2))
 torch.manual_seed(0)
 out = trained(x)
 losses = vaelib.negative_elbo(out.logits, x, out.mu, out.log_var)
-print(f"pretrained: -ELBO {losses.total:.1f} = reconstruction {losses.recon:.1f} + KL {losses.kl:.2f}")
+print(f"pretrained: -ELBO {losses.neg_elbo:.1f} = reconstruction {losses.recon:.1f} + KL {losses.kl:.2f}")
 
 # %%
-plots.grid_figure(plots.reconstructions(trained, x), nrow=8, title="pretrained: originals (top), reconstructions (bottom)")
+plots.grid_figure(
+    plots.reconstructions(trained, x), nrow=8, title="pretrained: originals (top), reconstructions (bottom)"
+)
 
 # %% [markdown]
 # ## Recap

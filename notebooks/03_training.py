@@ -18,7 +18,7 @@
 # **What you will learn**
 # - how to train the VAE with `vaelib.fit`: the settings that matter, and a fast recipe that gives a good
 #   2-D model on a CPU in minutes;
-# - how to read the live loss curves (total, reconstruction, KL) and watch the reconstructions sharpen;
+# - how to read the live loss curves (−ELBO, reconstruction, KL) and watch the reconstructions sharpen;
 # - which checkpoints a run writes, how the best model is chosen, and how to resume an interrupted run;
 # - what numbers to expect.
 #
@@ -39,8 +39,8 @@ from vaelib.live import LiveTraining
 # %% [markdown]
 # ## The recipe
 #
-# `TrainConfig` holds every training setting. Its defaults are those of the original design (a constant learning
-# rate of 1e-4 for 500 epochs). The **fast** recipe reaches a similar model in a fraction of the time:
+# `TrainConfig` holds every training setting; `make_config(recipe, **settings)` builds one. Its defaults are those
+# of the original design (a constant learning rate of 1e-4 for 500 epochs). The **fast** recipe reaches a similar model in a fraction of the time:
 #
 # - a peak learning rate many times larger (`learning_rate` in the config below), which Adam and the batch-norm
 #   layers tolerate, and smaller batches, so more (noisier) steps per epoch;
@@ -50,16 +50,16 @@ from vaelib.live import LiveTraining
 # We train for 10 epochs on all 55,000 training images. The printed config shows every setting.
 
 # %%
-config = vaelib.TrainConfig(epochs=10, **vaelib.RECIPES["fast"])
+config = vaelib.make_config("fast", epochs=10)
 config
 
 # %% [markdown]
 # Quick mode (`VAELIB_QUICK=1`) shrinks the same config to a smoke test: 2 epochs on the first 2,048 images.
-# The one switch lives in `vaelib.quick_mode()`.
+# The one switch lives in `vaelib.quick_mode()`; `make_config` applies it under the settings given explicitly.
 
 # %%
 if vaelib.quick_mode():
-    config = vaelib.quick(config)
+    config = vaelib.make_config("fast", quick=True)
 
 # %%
 data = vaelib.load_mnist()
@@ -75,13 +75,16 @@ print(f"{len(data.train):,} training images / {config.batch_size} per batch = {s
 # %%
 torch.manual_seed(config.seed)
 untrained = vaelib.estimate_elbo(vaelib.VAE(), data.val)
-print(f"untrained: val -ELBO {untrained['loss']:.1f} = reconstruction {untrained['recon']:.1f} + KL {untrained['kl']:.2f}")
+print(
+    f"untrained: val -ELBO {untrained['neg_elbo']:.1f} = "
+    f"reconstruction {untrained['recon']:.1f} + KL {untrained['kl']:.2f}"
+)
 
 # %% [markdown]
 # ## Train
 #
 # `vaelib.fit` shows a progress bar per epoch and a line per epoch. `LiveTraining` is an `on_epoch` callback: after
-# every epoch it redraws the loss curves (train and validation, for the total and its two parts) and adds a row of
+# every epoch it redraws the loss curves (train and validation, for the −ELBO and its two parts) and adds a row of
 # reconstructions of ten validation digits, so you can watch them sharpen.
 #
 # To stop early, interrupt the kernel (■): the last finished epoch is saved, and
@@ -124,7 +127,10 @@ for path in sorted(result.run_dir.iterdir()):
 # %% tags=["nbval-ignore-output"]
 print("epoch   train -ELBO   val -ELBO   val recon   val KL   seconds")
 for row in result.metrics:
-    print(f"{row['epoch']:>5} {row['train_loss']:>13.2f} {row['val_loss']:>11.2f} {row['val_recon']:>11.2f} {row['val_kl']:>8.2f} {row['seconds']:>9.1f}")
+    print(
+        f"{row['epoch']:>5} {row['train_neg_elbo']:>13.2f} {row['val_neg_elbo']:>11.2f} "
+        f"{row['val_recon']:>11.2f} {row['val_kl']:>8.2f} {row['seconds']:>9.1f}"
+    )
 
 # %% [markdown]
 # ## The final verdict: the test set
@@ -134,7 +140,10 @@ for row in result.metrics:
 # %% tags=["nbval-ignore-output"]
 model, ckpt = vaelib.load_model(result.run_dir / "best.pth")
 test = vaelib.estimate_elbo(model, data.test)
-print(f"best epoch {ckpt['epoch']}: test -ELBO {test['loss']:.2f} = reconstruction {test['recon']:.2f} + KL {test['kl']:.2f}")
+print(
+    f"best epoch {ckpt['epoch']}: test -ELBO {test['neg_elbo']:.2f} = "
+    f"reconstruction {test['recon']:.2f} + KL {test['kl']:.2f}"
+)
 
 # %% [markdown]
 # ## What to expect
@@ -160,14 +169,16 @@ print(f"best epoch {ckpt['epoch']}: test -ELBO {test['loss']:.2f} = reconstructi
 
 # %%
 _, shipped = vaelib.load_model(vaelib.pretrained_path(2))
-print(f"shipped 2-D model: {shipped['epoch']} epochs, learning rate {shipped['train_config']['learning_rate']}, "
-      f"schedule {shipped['train_config']['schedule']}, val -ELBO {shipped['val_loss']:.2f}")
+print(
+    f"shipped 2-D model: {shipped['epoch']} epochs, learning rate {shipped['train_config']['learning_rate']}, "
+    f"schedule {shipped['train_config']['schedule']}, val -ELBO {shipped['val_neg_elbo']:.2f}"
+)
 
 # %% [markdown]
 # ## Recap
 #
-# - `vaelib.fit(vaelib.TrainConfig(epochs=10, **vaelib.RECIPES["fast"]))` trains a good 2-D model on a CPU in
-#   minutes; `vaelib.quick(config)` shrinks any config to a smoke test.
+# - `vaelib.fit(vaelib.make_config("fast", epochs=10))` trains a good 2-D model on a CPU in minutes;
+#   `make_config(..., quick=True)` shrinks a config to a smoke test.
 # - The loss curves show reconstruction falling and KL rising as the encoder starts to use its code.
 # - Every run writes a folder of checkpoints; the best one by validation loss is kept, and the overall best goes to
 #   `checkpoints/best_model/`. An interrupted run resumes from `last.pth`.
@@ -177,7 +188,7 @@ print(f"shipped 2-D model: {shipped['epoch']} epochs, learning rate {shipped['tr
 #
 # ## Exercises
 #
-# 1. Train with the original recipe (`vaelib.TrainConfig(epochs=10)`, learning rate 1e-4, constant). How far
+# 1. Train with the original recipe (`vaelib.make_config("original", epochs=10)`, learning rate 1e-4, constant). How far
 #    behind is it after 10 epochs? What does that tell you about the learning rate?
 # 2. Set `beta=4` in the config (four times the weight on the KL term). What happens to the KL, the reconstruction and
 #    the reconstructions' sharpness? And with `beta=0.1`?

@@ -23,10 +23,12 @@
 #
 # **What you need**
 # - notebooks **02_model** and **03_training** (what the encoder, decoder and loss are);
-# - nothing to train: the shipped checkpoints in `checkpoints/pretrained/` are used by default.
+# - nothing to train: the models shipped inside the package (`vaelib/weights/`) are used by default.
 
 # %%
 # %matplotlib inline
+from pathlib import Path
+
 import torch
 
 import vaelib
@@ -35,7 +37,7 @@ from vaelib import latent, plots
 # %% [markdown]
 # ## Load a model
 #
-# `CHECKPOINT` picks the model: `"pretrained"` is the 2-D model shipped with the repository (the outputs stored in
+# `CHECKPOINT` picks the model: `"pretrained"` is the 2-D model shipped with the package (the outputs stored in
 # this notebook come from it), `"best"` is your best model from notebook 03 (or the shipped one if you have not
 # trained yet), and any other value is read as the path of a checkpoint file.
 
@@ -43,9 +45,13 @@ from vaelib import latent, plots
 CHECKPOINT = "pretrained"
 
 # %%
-path = {"pretrained": vaelib.pretrained_path(2), "best": vaelib.default_checkpoint()}.get(CHECKPOINT, CHECKPOINT)
+named = {"pretrained": vaelib.pretrained_path(2), "best": vaelib.default_checkpoint()}
+path = Path(named.get(CHECKPOINT, CHECKPOINT))
 model, ckpt = vaelib.load_model(path)
-print(f"{path.name}: latent_dim {model.config.latent_dim}, trained {ckpt['epoch']} epochs, val -ELBO {ckpt['val_loss']:.2f}")
+print(
+    f"{path.name}: latent_dim {model.config.latent_dim}, trained {ckpt['epoch']} epochs, "
+    f"val -ELBO {ckpt['val_neg_elbo']:.2f}"
+)
 
 # %% [markdown]
 # ## Random samples from the prior
@@ -72,10 +78,17 @@ plots.grid_figure(samples, nrow=10, title="100 codes drawn from N(0, I), decoded
 
 # %%
 codes = latent.manifold_codes(n=20)
-print("codes", tuple(codes.shape), " z1 from", round(codes[:, 0].min().item(), 3), "to", round(codes[:, 0].max().item(), 3))
+print(
+    "codes",
+    tuple(codes.shape),
+    " z1 from",
+    round(codes[:, 0].min().item(), 3),
+    "to",
+    round(codes[:, 0].max().item(), 3),
+)
 
 # %%
-plots.manifold_figure(latent.decode(model, codes), codes)
+plots.manifold_figure(latent.codes_to_images(model, codes), codes)
 
 # %% [markdown]
 # Moving across the map changes the digit smoothly: every code decodes to something digit-like, and neighbouring
@@ -100,7 +113,12 @@ plots.latent_scatter_figure(test_codes, data.test.labels, size=6, title="10,000 
 centroids = latent.class_centroids(test_codes, data.test.labels)
 for digit, (z1, z2) in enumerate(centroids.tolist()):
     print(f"digit {digit}: centre ({z1:+.2f}, {z2:+.2f})")
-print("all codes: mean", [round(v, 2) for v in test_codes.mean(0).tolist()], " std", [round(v, 2) for v in test_codes.std(0).tolist()])
+print(
+    "all codes: mean",
+    [round(v, 2) for v in test_codes.mean(0).tolist()],
+    " std",
+    [round(v, 2) for v in test_codes.std(0).tolist()],
+)
 
 # %% [markdown]
 # ## A larger latent space
@@ -114,7 +132,7 @@ model16, ckpt16 = vaelib.load_model(vaelib.pretrained_path(16))
 print("           test -ELBO   reconstruction      KL")
 for name, m in (("2-D", model), ("16-D", model16)):
     score = vaelib.estimate_elbo(m, data.test)
-    print(f"{name:<8} {score['loss']:>11.1f} {score['recon']:>16.1f} {score['kl']:>7.1f}")
+    print(f"{name:<8} {score['neg_elbo']:>11.1f} {score['recon']:>16.1f} {score['kl']:>7.1f}")
 
 # %% [markdown]
 # The 16-D model reconstructs much better (lower reconstruction term) and pays more KL, since it stores more
@@ -123,7 +141,7 @@ for name, m in (("2-D", model), ("16-D", model16)):
 
 # %%
 x = data.test.images[:12]
-rows = torch.cat([x, plots.reconstructions(model, x)[len(x):], plots.reconstructions(model16, x)[len(x):]])
+rows = torch.cat([x, plots.reconstructions(model, x)[len(x) :], plots.reconstructions(model16, x)[len(x) :]])
 plots.grid_figure(rows, nrow=12, title="test digits / 2-D reconstructions / 16-D reconstructions")
 
 # %% [markdown]
@@ -151,8 +169,8 @@ plots.grid_figure(samples16, nrow=10, title="16-D model: 100 codes drawn from N(
 from vaelib import conditional, explorer
 from vaelib.classifier import load_classifier
 
-density = conditional.fit(model, data.train.head(conditional.FIT_IMAGES))
-sevens = conditional.generate(model, density, 7, 20, torch.Generator().manual_seed(0))
+density = conditional.class_densities(model, data.train.head(conditional.FIT_IMAGES))
+sevens = conditional.sample_digits(model, density, 7, 20, torch.Generator().manual_seed(0))
 plots.grid_figure(sevens, nrow=10, title="20 codes from the region of the 7s, decoded")
 
 # %% [markdown]
@@ -161,7 +179,11 @@ plots.grid_figure(sevens, nrow=10, title="20 codes from the region of the 7s, de
 
 # %%
 score = conditional.recognition(model, density, load_classifier(), per_class=100, seed=0)
-print("recognised as asked:", "  ".join(f"{d}:{r:.0%}" for d, r in enumerate(score.rates.tolist())), f"  mean {score.mean:.1%}")
+print(
+    "recognised as asked:",
+    "  ".join(f"{d}:{r:.0%}" for d, r in enumerate(score.rates.tolist())),
+    f"  mean {score.mean:.1%}",
+)
 
 # %% [markdown]
 # Most digits come out as asked, but not all: in two dimensions some classes share a region (4 sits under 9),
@@ -185,12 +207,12 @@ explorer.LatentExplorer(model, data.test, density=density)
 # - `vaelib.load_model(path)` rebuilds a model from a checkpoint; `vaelib.pretrained_path(2)` and
 #   `vaelib.default_checkpoint()` find the shipped model and your best one.
 # - Generating = decoding codes drawn from the prior N(0, I): `model.sample(n, generator=...)`.
-# - In 2-D the whole latent space fits in one picture (`latent.manifold_codes` + `latent.decode`), and the encoded
-#   test digits form clusters by class without ever seeing a label.
+# - In 2-D the whole latent space fits in one picture (`latent.manifold_codes` + `latent.codes_to_images`), and the
+#   encoded test digits form clusters by class without ever seeing a label.
 # - A 16-D latent space gives a clearly lower test −ELBO and sharper reconstructions, at the price of a space we
 #   cannot draw directly.
 # - The latent space clusters by class, so per-class regions give class-conditional digits
-#   (`conditional.fit` + `conditional.generate`, or `vae-generate --digit 7`), and `explorer.LatentExplorer`
+#   (`conditional.class_densities` + `conditional.sample_digits`, or `vae-generate --digit 7`), and `explorer.LatentExplorer`
 #   lets you move through the plane with sliders.
 #
 # ## Exercises
@@ -200,4 +222,4 @@ explorer.LatentExplorer(model, data.test, density=density)
 # 2. Decode a 20 × 20 grid that reaches further out, `latent.manifold_codes(n=20)` scaled by 2. What do codes far
 #    from the prior's mass decode to?
 # 3. Which two digits overlap most in the latent plane? Check with the centres above and then look at the samples
-#    that decode from the point halfway between them (`latent.decode(model, centroids[[4, 9]].mean(0, keepdim=True))`).
+#    that decode from the point halfway between them (`latent.codes_to_images(model, centroids[[4, 9]].mean(0, keepdim=True))`).

@@ -24,7 +24,7 @@
 #
 # **What you need**
 # - notebook **04_generation** (loading a model, the prior, the encoded test set in the latent plane);
-# - nothing to train: this notebook uses the 2-D model shipped in `checkpoints/pretrained/`, so its pictures and
+# - nothing to train: this notebook uses the 2-D model shipped inside the package (`vaelib/weights/`), so its pictures and
 #   numbers are the same on every run. The sliders need a live kernel (JupyterLab with the *Python 3* kernel).
 
 # %%
@@ -73,8 +73,8 @@ plots.grid_figure(pair.images, nrow=2, title="the two ends", scale=1.0)
 # digits, not the digits themselves.
 
 # %%
-line = latent.path(z0, z1, steps=10, method="lerp")
-plots.grid_figure(latent.decode(model, line), nrow=10, title="lerp: z0 → z1")
+line = latent.interpolate(z0, z1, steps=10, method="lerp")
+plots.grid_figure(latent.codes_to_images(model, line), nrow=10, title="lerp: z0 → z1")
 
 # %% [markdown]
 # ## Spherical interpolation (slerp)
@@ -90,12 +90,12 @@ plots.grid_figure(latent.decode(model, line), nrow=10, title="lerp: z0 → z1")
 # reasonable; they just take different routes (the arc bulges outwards):
 
 # %%
-arc = latent.path(z0, z1, steps=10, method="slerp")
-plots.grid_figure(latent.decode(model, arc), nrow=10, title="slerp: z0 → z1")
+arc = latent.interpolate(z0, z1, steps=10, method="slerp")
+plots.grid_figure(latent.codes_to_images(model, arc), nrow=10, title="slerp: z0 → z1")
 
 # %%
 print("t      |z| lerp   |z| slerp")
-for t, a, b in zip(torch.linspace(0, 1, 10).tolist(), line.norm(dim=1).tolist(), arc.norm(dim=1).tolist()):
+for t, a, b in zip(torch.linspace(0, 1, 10).tolist(), line.norm(dim=1).tolist(), arc.norm(dim=1).tolist(), strict=True):
     print(f"{t:4.2f}   {a:8.3f}   {b:9.3f}")
 
 # %% [markdown]
@@ -103,8 +103,9 @@ for t, a, b in zip(torch.linspace(0, 1, 10).tolist(), line.norm(dim=1).tolist(),
 
 # %%
 test_codes = latent.encode_means(model, data.test)
-plots.latent_scatter_figure(test_codes, data.test.labels, size=5, paths={"lerp": line, "slerp": arc},
-                            title=f"test #{start} → test #{end}")
+plots.latent_scatter_figure(
+    test_codes, data.test.labels, size=5, paths={"lerp": line, "slerp": arc}, title=f"test #{start} → test #{end}"
+)
 
 # %% [markdown]
 # In 16 dimensions the difference is large. The same two digits, encoded by the 16-D model shipped with the
@@ -115,7 +116,7 @@ plots.latent_scatter_figure(test_codes, data.test.labels, size=5, paths={"lerp":
 model16, _ = vaelib.load_model(vaelib.pretrained_path(16))
 w0, w1 = latent.encode_means(model16, pair)
 for method in ("lerp", "slerp"):
-    lengths = latent.path(w0, w1, steps=5, method=method).norm(dim=1)
+    lengths = latent.interpolate(w0, w1, steps=5, method=method).norm(dim=1)
     print(f"{method:5}  |z| at t = 0, 1/4, 1/2, 3/4, 1:", [round(v, 2) for v in lengths.tolist()])
 
 # %% [markdown]
@@ -124,8 +125,8 @@ for method in ("lerp", "slerp"):
 # Decode many closely spaced points of the path and play them as a GIF (made with Pillow), forwards and back.
 
 # %% tags=["nbval-ignore-output"]
-walk = latent.path(z0, z1, steps=30, method="slerp")
-display(Image(data=plots.gif_bytes(latent.decode(model, walk), scale=4, duration_ms=60), format="gif"))
+walk = latent.interpolate(z0, z1, steps=30, method="slerp")
+display(Image(data=plots.gif_bytes(latent.codes_to_images(model, walk), scale=4, duration_ms=60), format="gif"))
 
 # %% [markdown]
 # To keep it, write the bytes to a file: `Path("walk.gif").write_bytes(plots.gif_bytes(...))`.
@@ -157,18 +158,24 @@ explorer.InterpolationExplorer(model, data.test, start=start, end=end)
 
 # %%
 train = data.train.head(conditional.FIT_IMAGES)
-train_mu, train_sigma = conditional.encode_posteriors(model, train)
-densities = {kind: conditional.fit_codes(train_mu, train_sigma, train.labels, kind) for kind in ("gaussian", "posterior", "typical")}
+train_mu, train_sigma = latent.encode_posteriors(model, train)
+densities = {
+    kind: conditional.densities_from_codes(train_mu, train_sigma, train.labels, kind)
+    for kind in ("gaussian", "posterior", "typical")
+}
 typical = densities["typical"]
 print(f"{len(train):,} training images encoded, {len(typical.labels):,} of them typical of their class")
-print("typical per digit:", {d: f"{(typical.labels == d).sum().item()}/{(train.labels == d).sum().item()}" for d in range(10)})
+print(
+    "typical per digit:",
+    {d: f"{(typical.labels == d).sum().item()}/{(train.labels == d).sum().item()}" for d in range(10)},
+)
 
 # %% [markdown]
 # Ten samples of each digit from the typical images' region (row $d$ asked for digit $d$):
 
 # %%
 generator = torch.Generator().manual_seed(0)
-rows = torch.cat([conditional.generate(model, typical, d, 10, generator) for d in range(10)])
+rows = torch.cat([conditional.sample_digits(model, typical, d, 10, generator) for d in range(10)])
 plots.grid_figure(rows, nrow=10, title="class-conditional samples, digits 0-9 (typical images)")
 
 # %% [markdown]
@@ -180,7 +187,9 @@ plots.grid_figure(rows, nrow=10, title="class-conditional samples, digits 0-9 (t
 
 # %%
 judge = load_classifier()
-scores = {kind: conditional.recognition(model, density, judge, per_class=100, seed=0) for kind, density in densities.items()}
+scores = {
+    kind: conditional.recognition(model, density, judge, per_class=100, seed=0) for kind, density in densities.items()
+}
 print(f"{'digit asked for':<16}" + "".join(f"{d:>6}" for d in range(10)) + "     mean")
 for kind, score in scores.items():
     print(f"{kind:<16}" + "".join(f"{r:6.0%}" for r in score.rates.tolist()) + f"   {score.mean:6.1%}")
@@ -213,15 +222,17 @@ plots.confusion_figure(scores["typical"].confusion, title="2-D model, typical im
 # With 16 dimensions there is room: the same recipe with the 16-D model.
 
 # %%
-mu16, sigma16 = conditional.encode_posteriors(model16, train)
+mu16, sigma16 = latent.encode_posteriors(model16, train)
 print(f"{'16-D model':<16}" + "".join(f"{d:>6}" for d in range(10)) + "     mean")
 for kind in ("gaussian", "posterior", "typical"):
-    score = conditional.recognition(model16, conditional.fit_codes(mu16, sigma16, train.labels, kind), judge, per_class=100, seed=0)
+    score = conditional.recognition(
+        model16, conditional.densities_from_codes(mu16, sigma16, train.labels, kind), judge, per_class=100, seed=0
+    )
     print(f"{kind:<16}" + "".join(f"{r:6.0%}" for r in score.rates.tolist()) + f"   {score.mean:6.1%}")
 
 # %% [markdown]
 # The command line does the same: `vae-generate --digit 7 --num_samples 20` writes a grid of sevens (with the 2-D
-# model by default; add `--checkpoint checkpoints/pretrained/vae_latent16.pth` for the 16-D one).
+# model by default; add `--checkpoint` with the path `vaelib.pretrained_path(16)` prints for the 16-D one).
 
 # %% [markdown]
 # ## The latent explorer
@@ -243,7 +254,7 @@ explorer.LatentExplorer(model, data.test, density=typical)
 # %% [markdown]
 # ## Recap
 #
-# - `latent.path(z0, z1, steps, method)` walks between two codes: `"lerp"` along a line, `"slerp"` along an arc
+# - `latent.interpolate(z0, z1, steps, method)` walks between two codes: `"lerp"` along a line, `"slerp"` along an arc
 #   that keeps the length typical of the prior. In 2-D both are reasonable routes; in 16-D the line sags towards
 #   the origin, where the prior has almost no codes.
 # - `plots.gif_bytes` turns decoded frames into an animation.

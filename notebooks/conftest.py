@@ -1,6 +1,6 @@
 """nbval bookkeeping for the teaching notebooks.
 
-- Notebook 03 trains: its runs and best_model/ go to a temporary VAELIB_CHECKPOINT_DIR, never to the learner's checkpoints/.
+- Notebook 03 trains: its runs and best_model/ go to a temporary VAELIB_CHECKPOINT_DIR, never to checkpoints/.
 - Cells whose output nbval does not compare (tag nbval-ignore-output) are reported as "unchecked", not "passed",
   so the summary line reads e.g. "31 passed, 9 unchecked" and shows how much of the output is compared.
 """

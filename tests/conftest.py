@@ -52,3 +52,23 @@ def synthetic() -> data.MNIST:
         return data.Split(torch.rand(n, 1, 28, 28, generator=g).round(), torch.randint(0, 10, (n,), generator=g))
 
     return data.MNIST(split(256), split(128), split(128))
+
+
+@pytest.fixture
+def labelled_split() -> data.Split:
+    """60 random 'digits' in [0, 1], six of each class (labels 0..9 repeated)."""
+    g = torch.Generator().manual_seed(1)
+    return data.Split(torch.rand(60, 1, 28, 28, generator=g), torch.arange(10).repeat(6))
+
+
+@pytest.fixture
+def save_model(tmp_path):
+    """save_model(model, name) -> the path of a checkpoint holding only the model (as a shared model file would)."""
+    from vaelib.checkpoint import save_checkpoint
+
+    def save(model, name: str = "tiny.pth", **extra) -> Path:
+        path = tmp_path / name
+        save_checkpoint({"model_state": model.state_dict(), "model_config": model.config.to_dict(), **extra}, path)
+        return path
+
+    return save

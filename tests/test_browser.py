@@ -8,7 +8,6 @@ under test-artifacts/. Outside CI the test skips when Chromium or Playwright is 
 
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -24,8 +23,15 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "05_latent_interpolation.ipynb"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 RUN_TIMEOUT_S = 240  # all cells of notebook 05 in quick mode, on a slow shared CI machine
 STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'  # errors and warnings
 
@@ -89,16 +95,36 @@ def jupyterlab(tools, mnist_root, tmp_path_factory):
         (home / "settings" / name).parent.mkdir(parents=True, exist_ok=True)
         (home / "settings" / name).write_text(text)
     port, token = free_port(), secrets.token_hex(16)
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "VAELIB_QUICK": "1", "VAELIB_DATA_DIR": str(mnist_root),
-           "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"), "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-           "IPYTHONDIR": str(home / "ipython")}
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "VAELIB_QUICK": "1",
+        "VAELIB_DATA_DIR": str(mnist_root),
+        "JUPYTER_CONFIG_DIR": str(home / "config"),
+        "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "IPYTHONDIR": str(home / "ipython"),
+    }
     log = open(home / "server.log", "wb")
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ServerApp.ip=127.0.0.1",
-         f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--allow-root",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            "--LabApp.expose_app_in_browser=True",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -109,7 +135,9 @@ def jupyterlab(tools, mnist_root, tmp_path_factory):
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"JupyterLab did not start:\n{(home / 'server.log').read_text()[-3000:]}") from None
+                    raise RuntimeError(
+                        f"JupyterLab did not start:\n{(home / 'server.log').read_text()[-3000:]}"
+                    ) from None
                 time.sleep(0.5)
         yield {"base": base, "token": token, "root": root}
     finally:
@@ -150,8 +178,8 @@ def wait_for_run_all(page, timeout_s: float) -> None:
         const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
         return {done: cells.filter(c => c.executionCount !== null).length, total: cells.length,
                 idle: kernel !== null && kernel.status === 'idle',
-                stderr: Array.from(document.querySelectorAll('%s')).map(e => e.innerText)};
-    }""" % STDERR
+                stderr: Array.from(document.querySelectorAll('STDERR_SELECTOR')).map(e => e.innerText)};
+    }""".replace("STDERR_SELECTOR", STDERR)
     deadline = time.monotonic() + timeout_s
     while True:
         now = page.evaluate(state)
@@ -166,8 +194,11 @@ def test_latent_slider_redraws_the_digit_in_jupyterlab(jupyterlab, page):
     started = time.monotonic()
     ARTIFACTS.mkdir(exist_ok=True)
     page.goto(f"{jupyterlab['base']}/lab/tree/{NOTEBOOK.name}?token={jupyterlab['token']}")
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                           " && window.jupyterapp.shell.currentWidget.sessionContext", timeout=120_000)
+    page.wait_for_function(
+        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+        " && window.jupyterapp.shell.currentWidget.sessionContext",
+        timeout=120_000,
+    )
     page.evaluate("""async () => {
         const panel = window.jupyterapp.shell.currentWidget;
         await panel.context.ready;
@@ -179,7 +210,9 @@ def test_latent_slider_redraws_the_digit_in_jupyterlab(jupyterlab, page):
         digit = page.locator(".vaelib-latent-explorer img.vaelib-decoded")
         digit.wait_for(state="visible", timeout=60_000)
         digit.scroll_into_view_if_needed()
-        assert digit.evaluate("el => getComputedStyle(el).imageRendering") == "pixelated"  # the explorer's style applies
+        assert (
+            digit.evaluate("el => getComputedStyle(el).imageRendering") == "pixelated"
+        )  # the explorer's style applies
         src, pixels = digit.get_attribute("src"), digit.screenshot()
         handle = page.locator(".vaelib-latent-explorer .vaelib-slider-0 .noUi-handle")
         handle.focus()

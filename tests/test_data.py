@@ -27,7 +27,9 @@ def test_split_is_fixed_and_disjoint(mnist_root, mnist):
 
 def test_batches_cover_every_image_once():
     split = data.Split(torch.arange(10.0).reshape(10, 1, 1, 1), torch.arange(10))
-    seen = torch.cat([b.labels for b in data.batches(split, 3, shuffle=True, generator=torch.Generator().manual_seed(0))])
+    seen = torch.cat(
+        [b.labels for b in data.batches(split, 3, shuffle=True, generator=torch.Generator().manual_seed(0))]
+    )
     assert sorted(seen.tolist()) == list(range(10)) and seen.tolist() != list(range(10))
     assert [len(b) for b in data.batches(split, 4)] == [4, 4, 2] and data.num_batches(split, 4) == 3
 
@@ -36,7 +38,9 @@ def test_shuffling_is_reproducible():
     split = data.Split(torch.zeros(50, 1, 1, 1), torch.arange(50))
 
     def order(seed):
-        return torch.cat([b.labels for b in data.batches(split, 7, shuffle=True, generator=torch.Generator().manual_seed(seed))])
+        return torch.cat(
+            [b.labels for b in data.batches(split, 7, shuffle=True, generator=torch.Generator().manual_seed(seed))]
+        )
 
     assert torch.equal(order(1), order(1)) and not torch.equal(order(1), order(2))
 
@@ -48,7 +52,7 @@ def test_fast_path_matches_torchvision_to_tensor(mnist_root, mnist):
     assert torch.equal(labels, mnist.test.labels[:16])
 
 
-def test_missing_files_error_names_the_folder_and_the_files(tmp_path):
+def test_missing_files_error_names_folder_and_files(tmp_path):
     (tmp_path / "MNIST" / "raw").mkdir(parents=True)
     (tmp_path / "MNIST" / "raw" / "train-images-idx3-ubyte").write_bytes(b"")
     with pytest.raises(VAEError) as err:

@@ -19,7 +19,7 @@ def available(monkeypatch):
 @pytest.mark.parametrize(
     "cuda, mps, expected", [(True, True, "cuda"), (True, False, "cuda"), (False, True, "mps"), (False, False, "cpu")]
 )
-def test_automatic_choice_prefers_cuda_then_mps_then_cpu(available, cuda, mps, expected):
+def test_auto_prefers_cuda_then_mps_then_cpu(available, cuda, mps, expected):
     available(cuda=cuda, mps=mps)
     assert dev.pick_device().type == expected
     assert dev.pick_device("auto").type == expected

@@ -7,7 +7,17 @@ import torch
 import torch.nn.functional as F
 from torch.distributions import Bernoulli, Normal, kl_divergence
 
-from vaelib.model import VAE, ModelConfig, bernoulli_nll, kl_to_standard_normal, negative_elbo, reparameterize
+from vaelib.model import (
+    VAE,
+    CheapMaskDropout,
+    Losses,
+    ModelConfig,
+    bernoulli_nll,
+    evaluating,
+    kl_to_standard_normal,
+    negative_elbo,
+    reparameterize,
+)
 
 
 def test_kl_matches_torch_distributions():
@@ -21,7 +31,8 @@ def test_kl_is_zero_for_the_prior_itself():
     assert kl_to_standard_normal(torch.zeros(3, 2), torch.zeros(3, 2)).abs().max() < 1e-7
 
 
-def test_reconstruction_term_matches_direct_log_likelihood():
+def test_recon_matches_direct_log_likelihood():
+    """bernoulli_nll is -log p(x|z) summed over pixels: written out, and from torch.distributions.Bernoulli."""
     g = torch.Generator().manual_seed(1)
     logits = torch.randn(8, 1, 28, 28, generator=g) * 3
     x = torch.rand(8, 1, 28, 28, generator=g).round()
@@ -30,24 +41,45 @@ def test_reconstruction_term_matches_direct_log_likelihood():
     torch.testing.assert_close(bernoulli_nll(logits, x), -Bernoulli(logits=logits).log_prob(x).flatten(1).sum(1))
 
 
-def test_reconstruction_term_is_finite_for_extreme_logits():
+def test_recon_is_finite_for_extreme_logits():
+    """Logits of ±200 for the wrong pixel value cost exactly 200 nats each, not inf or NaN."""
     logits = torch.tensor([[-200.0, 200.0]]).reshape(1, 1, 1, 2)
     x = torch.tensor([[1.0, 0.0]]).reshape(1, 1, 1, 2)
     assert torch.isfinite(bernoulli_nll(logits, x)).all()
     torch.testing.assert_close(bernoulli_nll(logits, x), torch.tensor([400.0]))
 
 
-def test_negative_elbo_is_batch_mean_of_recon_plus_beta_kl():
+def test_negative_elbo_parts():
+    """Losses(objective, neg_elbo, recon, kl): batch means; objective = recon + beta·KL, neg_elbo = recon + KL."""
     g = torch.Generator().manual_seed(2)
     logits, x = torch.randn(5, 1, 28, 28, generator=g), torch.rand(5, 1, 28, 28, generator=g)
     mu, log_var = torch.randn(5, 4, generator=g), torch.randn(5, 4, generator=g)
-    total, recon, kl = negative_elbo(logits, x, mu, log_var, beta=0.5)
-    torch.testing.assert_close(recon, bernoulli_nll(logits, x).mean())
-    torch.testing.assert_close(kl, kl_to_standard_normal(mu, log_var).mean())
-    torch.testing.assert_close(total, recon + 0.5 * kl)
+    losses = negative_elbo(logits, x, mu, log_var, beta=0.5)
+    assert Losses._fields == ("objective", "neg_elbo", "recon", "kl")
+    torch.testing.assert_close(losses.recon, bernoulli_nll(logits, x).mean())
+    torch.testing.assert_close(losses.kl, kl_to_standard_normal(mu, log_var).mean())
+    torch.testing.assert_close(losses.objective, losses.recon + 0.5 * losses.kl)
+    torch.testing.assert_close(losses.neg_elbo, losses.recon + losses.kl)
+    assert losses.kl > 1 and losses.neg_elbo > losses.objective  # beta < 1 weighs a real KL less
 
 
-def test_reparameterised_samples_have_the_right_mean_and_std():
+@pytest.mark.parametrize("beta", [0.0, 0.25, 1.0, 4.0])
+def test_loss_objective_and_neg_elbo_for_beta(beta):
+    """model.loss(x, beta): only the objective depends on beta; the -ELBO is the same for every beta."""
+    model = VAE().eval()
+    x = torch.rand(6, 1, 28, 28, generator=torch.Generator().manual_seed(3)).round()
+    torch.manual_seed(7)
+    reference = model.loss(x, beta=1.0)
+    torch.manual_seed(7)  # the same z noise
+    losses = model.loss(x, beta=beta)
+    torch.testing.assert_close(losses.neg_elbo, reference.neg_elbo)
+    torch.testing.assert_close(losses.objective, reference.recon + beta * reference.kl)
+    assert (losses.objective <= losses.neg_elbo) == (beta <= 1)
+    if beta == 1:
+        assert torch.equal(losses.objective, losses.neg_elbo)  # exactly: the best-model rule relies on it
+
+
+def test_reparameterize_mean_and_std():
     mu = torch.tensor([[1.5, -2.0]]).expand(200_000, 2)
     log_var = torch.tensor([[math.log(0.25), math.log(4.0)]]).expand(200_000, 2)
     z = reparameterize(mu, log_var, torch.Generator().manual_seed(3))
@@ -55,7 +87,8 @@ def test_reparameterised_samples_have_the_right_mean_and_std():
     torch.testing.assert_close(z.std(0), torch.tensor([0.5, 2.0]), atol=0.02, rtol=0)
 
 
-def test_reparameterisation_lets_gradients_reach_mu_and_log_var():
+def test_reparameterize_passes_gradients():
+    """The reparameterisation trick: gradients of z reach both mu and log_var."""
     mu = torch.zeros(4, 2, requires_grad=True)
     log_var = torch.zeros(4, 2, requires_grad=True)
     reparameterize(mu, log_var).sum().backward()
@@ -80,8 +113,8 @@ def test_architecture_is_the_documented_one():
     model = VAE()
     layers = [type(m).__name__ for m in model.encoder] + ["|"] + [type(m).__name__ for m in model.decoder]
     assert layers == [
-        "Conv2d", "BatchNorm2d", "LeakyReLU", "Conv2d", "BatchNorm2d", "LeakyReLU", "Dropout", "Flatten", "|",
-        "Linear", "Unflatten", "Dropout", "ConvTranspose2d", "BatchNorm2d", "LeakyReLU", "ConvTranspose2d",
+        "Conv2d", "BatchNorm2d", "LeakyReLU", "Conv2d", "BatchNorm2d", "LeakyReLU", "CheapMaskDropout", "Flatten", "|",
+        "Linear", "Unflatten", "CheapMaskDropout", "ConvTranspose2d", "BatchNorm2d", "LeakyReLU", "ConvTranspose2d",
     ]  # fmt: skip
     assert model.fc_mu.in_features == 64 * 7 * 7 and model.encoder[6].p == 0.25
 
@@ -93,17 +126,31 @@ def test_sample_is_reproducible_with_a_seed():
     torch.testing.assert_close(a, b)
 
 
+def test_sample_leaves_a_training_model_training():
+    """VAE.sample decodes in eval mode (no dropout: the digits equal an eval-mode decode of the same z),
+    without gradients, and hands the model back in training mode."""
+    torch.manual_seed(0)
+    model = VAE().train()
+    samples = model.sample(6, generator=torch.Generator().manual_seed(4))
+    assert model.training and all(m.training for m in model.modules())
+    assert not samples.requires_grad
+    z = torch.randn(6, 2, generator=torch.Generator().manual_seed(4))
+    with torch.no_grad():
+        expected = model.eval().decode(z)
+    torch.testing.assert_close(samples, expected, rtol=0, atol=0)
+
+
 def test_loss_decreases_when_fitting_one_batch():
     torch.manual_seed(0)
     model = VAE()
     x = torch.rand(16, 1, 28, 28).round()
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-    first = model.loss(x).total.item()
+    first = model.loss(x).objective.item()
     for _ in range(30):
         opt.zero_grad()
-        model.loss(x).total.backward()
+        model.loss(x).objective.backward()
         opt.step()
-    assert model.loss(x).total.item() < first - 50
+    assert model.loss(x).objective.item() < first - 50
 
 
 def test_latent_dim_below_one_is_refused():
@@ -111,13 +158,53 @@ def test_latent_dim_below_one_is_refused():
         ModelConfig(latent_dim=0)
 
 
-def test_dropout_matches_nn_dropout_statistics():
-    from vaelib.model import Dropout
-
+def test_cheap_mask_dropout_statistics():
+    """CheapMaskDropout has nn.Dropout's maths: drops a fraction p, scales the rest by 1/(1-p), identity in eval."""
     x = torch.ones(400_000)
     torch.manual_seed(0)
-    out = Dropout(0.25).train()(x)
+    out = CheapMaskDropout(0.25).train()(x)
     assert abs((out == 0).float().mean().item() - 0.25) < 0.005
     torch.testing.assert_close(out.unique(), torch.tensor([0.0, 4 / 3]))
     assert abs(out.mean().item() - 1.0) < 0.01
-    assert torch.equal(Dropout(0.25).eval()(x), x)
+    assert torch.equal(CheapMaskDropout(0.25).eval()(x), x)
+    assert isinstance(CheapMaskDropout(0.25), torch.nn.Dropout)
+
+
+# ----- evaluating(model)
+
+
+def test_evaluating_restores_training_mode():
+    model = VAE().train()
+    with evaluating(model) as inside:
+        assert inside is model
+        assert not any(m.training for m in model.modules())  # dropout and BatchNorm too
+    assert model.training and all(m.training for m in model.modules())
+
+
+def test_evaluating_keeps_eval_mode():
+    model = VAE().eval()
+    with evaluating(model):
+        pass
+    assert not model.training and not any(m.training for m in model.modules())
+
+
+def test_evaluating_restores_mode_after_an_error():
+    model = VAE().train()
+    with pytest.raises(RuntimeError, match="boom"), evaluating(model):
+        raise RuntimeError("boom")
+    assert model.training and torch.is_grad_enabled()
+
+
+def test_evaluating_disables_grad():
+    """Inside: no gradients and deterministic outputs (dropout off, BatchNorm on running statistics); after: grad on."""
+    torch.manual_seed(0)
+    model = VAE().train()
+    x = torch.rand(4, 1, 28, 28)
+    with evaluating(model):
+        assert not torch.is_grad_enabled()
+        mu_a, _ = model.encode(x)
+        mu_b, _ = model.encode(x)
+    assert torch.is_grad_enabled() and not mu_a.requires_grad
+    assert torch.equal(mu_a, mu_b)
+    mu_train, _ = model.encode(x)  # training mode: batch statistics and dropout change the result
+    assert mu_train.requires_grad and not torch.allclose(mu_train, mu_a)

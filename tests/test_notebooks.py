@@ -23,7 +23,11 @@ def cell_inputs(nb) -> list[tuple[str, str, tuple]]:
 def drift(ipynb, script) -> list[str]:
     """The differences between the cell inputs of a notebook and its paired script, as readable lines."""
     left, right = cell_inputs(ipynb), cell_inputs(script)
-    problems = [f"cell {i}: ipynb {a!r:.80} != py {b!r:.80}" for i, (a, b) in enumerate(zip(left, right)) if a != b]
+    problems = [
+        f"cell {i}: ipynb {a!r:.80} != py {b!r:.80}"
+        for i, (a, b) in enumerate(zip(left, right, strict=False))
+        if a != b
+    ]
     if len(left) != len(right):
         problems.append(f"{len(left)} cells in the .ipynb, {len(right)} in the .py")
     return problems
@@ -83,7 +87,9 @@ def test_committed_outputs_are_clean(path):
     for cell in code:
         for out in cell.outputs:
             assert out.output_type != "error", f"error output in {path.name}: {cell.source[:60]!r}"
-            assert not (out.output_type == "stream" and out.name == "stderr"), f"stderr in {path.name}: {out.text[:200]!r}"
+            assert not (out.output_type == "stream" and out.name == "stderr"), (
+                f"stderr in {path.name}: {out.text[:200]!r}"
+            )
     sources = "\n".join(cell.source for cell in code)
     assert "import vaelib" in sources and "sys.path" not in sources
 
@@ -98,6 +104,8 @@ def test_teaching_structure(path):
 def test_nbval_compares_at_least_half_the_cells_with_output():
     with_output = [(p.stem, cell) for p in PAIRS for cell in read(p).cells if cell.cell_type == "code" and cell.outputs]
     checked = [name for name, cell in with_output if compared(cell)]
-    assert 2 * len(checked) >= len(with_output), f"nbval compares only {len(checked)} of {len(with_output)} cells with output"
+    assert 2 * len(checked) >= len(with_output), (
+        f"nbval compares only {len(checked)} of {len(with_output)} cells with output"
+    )
     for path in PAIRS:
         assert path.stem in checked, f"nbval compares no output at all in {path.name}"

@@ -63,7 +63,7 @@ def cheap_loss_plot(monkeypatch):
 
     def loss_figure(rows):
         fig = Figure(figsize=(1, 1))
-        fig.add_subplot().plot([row["val_loss"] for row in rows])
+        fig.add_subplot().plot([row["val_objective"] for row in rows])
         return fig
 
     monkeypatch.setattr(plots, "loss_figure", loss_figure)
@@ -80,7 +80,9 @@ def reference_run(tiny, tmp_path_factory) -> tuple[Path, float]:
     """CONFIG trained without interruption: its run folder and the seconds a whole run takes once warmed up."""
     ends = []
     root = tmp_path_factory.mktemp("reference")
-    run_dir = trainer.fit(CONFIG, data=tiny, checkpoint_dir=root, on_epoch=lambda *_: ends.append(time.perf_counter())).run_dir
+    run_dir = trainer.fit(
+        CONFIG, data=tiny, checkpoint_dir=root, on_epoch=lambda *_: ends.append(time.perf_counter())
+    ).run_dir
     return run_dir, (ends[-1] - ends[0]) / (len(ends) - 1) * len(ends)  # the first epoch pays for warming up
 
 
@@ -159,13 +161,14 @@ def assert_equals_reference(run_dir: Path, root: Path, reference: Path) -> None:
     expected = checkpoint.load_checkpoint(reference / "vae_final.pth")
     final = checkpoint.load_checkpoint(run_dir / "vae_final.pth")
     assert [row["epoch"] for row in runs.read_metrics(run_dir)] == EPOCHS  # each epoch exactly once
-    assert same_rows(runs.read_metrics(run_dir), expected["metrics"]) and same_rows(final["metrics"], expected["metrics"])
+    assert same_rows(runs.read_metrics(run_dir), expected["metrics"])
+    assert same_rows(final["metrics"], expected["metrics"])
     for name in ["vae_final.pth", "last.pth", "best.pth", *(f"checkpoint_epoch_{e:04d}.pth" for e in EPOCHS)]:
         got, want = checkpoint.load_checkpoint(run_dir / name), checkpoint.load_checkpoint(reference / name)
         assert got["epoch"] == want["epoch"], name
         assert all(torch.equal(got["model_state"][k], want["model_state"][k]) for k in want["model_state"]), name
     best = checkpoint.load_checkpoint(checkpoint.best_path(root))
-    assert best["val_loss"] == min(row["val_loss"] for row in expected["metrics"])
+    assert best["val_neg_elbo"] == min(row["val_neg_elbo"] for row in expected["metrics"])
     assert {f"reconstructions_epoch_{e:04d}.png" for e in EPOCHS} | {"loss.png"} <= {p.name for p in run_dir.iterdir()}
     assert temporaries(run_dir, root / "best_model") == []
 
@@ -252,7 +255,9 @@ def segment(root: Path, tiny, start=None, pause=None, kill_after=None, kill_on_t
         elif kill_on_temporary is not None:
             seen = set()
             while child.is_alive() and len(seen) < kill_on_temporary:
-                seen.update(name for folder in watch if folder.is_dir() for name in os.listdir(folder) if name.endswith(".tmp"))
+                seen.update(
+                    name for folder in watch if folder.is_dir() for name in os.listdir(folder) if name.endswith(".tmp")
+                )
                 assert time.monotonic() < deadline
         else:
             child.join(TIMEOUT)
@@ -283,10 +288,9 @@ def new_run(root: Path, before: set) -> Path:
     return run_dir
 
 
-def test_sigkill_at_every_kind_of_write_leaves_loadable_checkpoints_and_resume_equals_the_uninterrupted_run(
-    tiny, reference, tmp_path
-):
-    """Chain A: kills at chosen moments of chosen writes, each followed by a resume from last.pth."""
+def test_sigkill_at_each_write_then_resume(tiny, reference, tmp_path):
+    """Chain A: kills at chosen moments of chosen writes, each followed by a resume from last.pth. Every kill leaves
+    loadable checkpoints, and the resumed run ends exactly as the uninterrupted one."""
     root = tmp_path / "a"
     best_dir = root / "best_model"
 
@@ -295,14 +299,18 @@ def test_sigkill_at_every_kind_of_write_leaves_loadable_checkpoints_and_resume_e
     (abandoned,) = root.glob("run_*")
     assert outcome == "killed" and not (abandoned / "last.pth").exists() and temporaries(abandoned)
     assert_loadable(root)
-    KILL_LOG.append(("A", "new run, epoch 0: half-way through writing last.pth", "killed, torn temporary file, no last.pth"))
+    KILL_LOG.append(
+        ("A", "new run, epoch 0: half-way through writing last.pth", "killed, torn temporary file, no last.pth")
+    )
 
     before = set(root.glob("run_*"))
     outcome = segment(root, tiny, pause=("best.pth", 1, "write"))
     run_dir = new_run(root, before)
     assert not (run_dir / "best.pth").exists() and temporaries(run_dir)
     assert_loadable(root)
-    KILL_LOG.append(("A", "new run, epoch 1: half-way through writing best.pth", "killed, torn temporary file, no best.pth"))
+    KILL_LOG.append(
+        ("A", "new run, epoch 1: half-way through writing best.pth", "killed, torn temporary file, no best.pth")
+    )
 
     plan = [
         ("last.pth", 1, "renamed"),
@@ -330,15 +338,16 @@ def test_sigkill_at_every_kind_of_write_leaves_loadable_checkpoints_and_resume_e
     assert_equals_reference(run_dir, root, reference)
 
 
-def test_sigkill_at_random_moments_and_on_sight_of_a_temporary_file(tiny, reference_run, tmp_path):
-    """Chain B: kills at random times and the instant a save's temporary file appears (no code patched).
+def test_sigkill_at_random_moments(tiny, reference_run, tmp_path):
+    """Chain B: kills at random times and on sight of a save's temporary file (no code patched).
 
     A random time is a random fraction (up to a half) of what the rest of the run took the reference, so that
     most kills land inside the run on fast and slow machines alike; a run that finishes anyway is checked
     and replaced by a new one."""
     reference, seconds = reference_run
     rng = random.Random(6)
-    kills = [("random", rng.uniform(0.02, 0.5)) for _ in range(4)] + [("temporary", rng.randint(1, 3)) for _ in range(4)]
+    kills = [("random", rng.uniform(0.02, 0.5)) for _ in range(4)]
+    kills += [("temporary", rng.randint(1, 3)) for _ in range(4)]
     rng.shuffle(kills)
     root, run_dir, finished = None, None, 0
     for how, when in kills:
@@ -382,9 +391,11 @@ train.main(sys.argv[1:])
 """
 
 
-def test_ctrl_c_saves_says_how_to_resume_and_resume_equals_the_uninterrupted_run(
+def test_ctrl_c_then_resume_equals_uninterrupted(
     mnist_root, tiny, reference, isolated_checkpoints, tmp_path, monkeypatch
 ):
+    """Ctrl-C on `vae-train` saves the last finished epoch, says how to resume, and the printed resume command
+    finishes the run exactly as the uninterrupted run did."""
     out, err = tmp_path / "out.txt", tmp_path / "err.txt"
     env = {**os.environ, "VAELIB_CHECKPOINT_DIR": str(isolated_checkpoints), "PYTHONUNBUFFERED": "1"}
     env.update(OMP_NUM_THREADS=str(torch.get_num_threads()), VAELIB_QUICK="0")  # the reference's arithmetic, CONFIG
@@ -441,9 +452,11 @@ WRITERS = {
 
 @pytest.mark.parametrize("payload", [_Touch, _System, _Exec], ids=["Path.touch", "os.system", "exec"])
 @pytest.mark.parametrize("fmt", WRITERS)
-def test_a_checkpoint_that_would_run_code_is_refused_and_its_code_never_runs(fmt, payload, tmp_path, capsys):
+def test_code_carrying_checkpoint_is_refused(fmt, payload, tmp_path, capsys):
+    """A checkpoint that would run code when unpickled is refused by every loader and by the command, in one line,
+    and its code never runs."""
     marker, path = tmp_path / "PWNED", tmp_path / "evil.pth"
-    evil = {"model_state": {"w": payload(marker)}, "model_config": ModelConfig().to_dict(), "val_loss": 1.0}
+    evil = {"model_state": {"w": payload(marker)}, "model_config": ModelConfig().to_dict(), "val_neg_elbo": 1.0}
     WRITERS[fmt](evil, path)
 
     for load in (checkpoint.load_checkpoint, checkpoint.load_model):
@@ -467,7 +480,8 @@ def test_a_checkpoint_that_would_run_code_is_refused_and_its_code_never_runs(fmt
 # ---------------------------------------------------------------- bad input: a NaN
 
 
-def test_a_nan_in_the_training_data_stops_at_its_epoch_and_step_and_changes_no_file(tiny, stopped):
+def test_nan_in_training_data_stops_at_its_step(tiny, stopped):
+    """A NaN in the training data stops training at its epoch and step, in one line, and changes no file."""
     root, run_dir = stopped
     before = snapshot(root, mtimes=False)
     images = tiny.train.images.clone()
@@ -482,16 +496,19 @@ def test_a_nan_in_the_training_data_stops_at_its_epoch_and_step_and_changes_no_f
         trainer.resume(run_dir / "last.pth", data=poisoned, checkpoint_dir=root)
     message = one_line(stopped_by.value)
     assert f"epoch 2, step {step}" in message and "nan" in message
-    assert snapshot(root, mtimes=False) == before  # last.pth, best.pth, checkpoint_epoch_0001.pth, best model: byte-identical
+    # last.pth, best.pth, checkpoint_epoch_0001.pth, best model: byte-identical
+    assert snapshot(root, mtimes=False) == before
 
 
-def test_a_nan_in_the_validation_data_stops_before_any_checkpoint_is_overwritten(tiny, stopped):
+def test_nan_in_validation_data_changes_no_file(tiny, stopped):
+    """A NaN in the validation data stops training before any checkpoint is overwritten."""
     root, run_dir = stopped
     before = snapshot(root, mtimes=False)
     images = tiny.val.images.clone()
     images[5, 0, 3, 3] = math.nan
     with pytest.raises(NonFiniteLoss) as stopped_by:
-        trainer.resume(run_dir / "last.pth", data=tiny._replace(val=data.Split(images, tiny.val.labels)), checkpoint_dir=root)
+        poisoned = tiny._replace(val=data.Split(images, tiny.val.labels))
+        trainer.resume(run_dir / "last.pth", data=poisoned, checkpoint_dir=root)
     message = one_line(stopped_by.value)
     assert "epoch 2" in message and "validation" in message
     assert snapshot(root, mtimes=False) == before
@@ -506,7 +523,8 @@ def _fit_at_once(seed, root, tiny, barrier) -> None:
     trainer.fit(replace(CONFIG, epochs=1, seed=seed), data=tiny, checkpoint_dir=root)
 
 
-def test_two_runs_started_at_once_get_their_own_folders_and_the_better_best_model(tiny, tmp_path):
+def test_two_runs_at_once_get_their_own_folders(tiny, tmp_path):
+    """Two runs started at the same moment get their own folders, and the better of them becomes the best model."""
     root = tmp_path / "together"
     barrier = FORK.Barrier(2)
     children = [FORK.Process(target=_fit_at_once, args=(seed, root, tiny, barrier)) for seed in (11, 12)]
@@ -517,9 +535,9 @@ def test_two_runs_started_at_once_get_their_own_folders_and_the_better_best_mode
     bests = [checkpoint.load_checkpoint(d / "best.pth") for d in run_dirs]
     for d in run_dirs:
         assert [row["epoch"] for row in runs.read_metrics(d)] == [1]
-    winner = min(bests, key=lambda ckpt: ckpt["val_loss"])
+    winner = min(bests, key=lambda ckpt: ckpt["val_neg_elbo"])
     best = checkpoint.load_checkpoint(checkpoint.best_path(root))
-    assert best["val_loss"] == winner["val_loss"] == min(ckpt["val_loss"] for ckpt in bests)
+    assert best["val_neg_elbo"] == winner["val_neg_elbo"] == min(ckpt["val_neg_elbo"] for ckpt in bests)
     assert all(torch.equal(best["model_state"][k], v) for k, v in winner["model_state"].items())
 
 
@@ -530,7 +548,8 @@ def _config(run_dir: Path) -> dict:
 def _offer_many(path, values, barrier, state) -> None:
     barrier.wait(TIMEOUT)
     for value in values:
-        checkpoint.update_best({"model_state": state, "model_config": ModelConfig().to_dict(), "val_loss": value}, path)
+        payload = {"model_state": state, "model_config": ModelConfig().to_dict()}
+        checkpoint.update_best({**payload, "val_objective": value, "val_neg_elbo": value}, path)
 
 
 def _make_run_dir(root, barrier, queue) -> None:
@@ -538,14 +557,15 @@ def _make_run_dir(root, barrier, queue) -> None:
     queue.put(runs.new_run_dir(root).name)
 
 
-def test_many_processes_racing_for_the_best_model_and_for_run_folders(tmp_path):
+def test_processes_racing_for_best_and_folders(tmp_path):
+    """Many processes racing for the best model and for run folders: the lowest value wins, no folder is shared."""
     best = tmp_path / "best_model" / "vae_best.pth"
     values = list(range(148, 100, -1))  # each writer improves on itself every time: a write per call, many races
     state = VAE().state_dict()
     barrier = FORK.Barrier(6)
     writers = [FORK.Process(target=_offer_many, args=(best, values[i::6], barrier, state)) for i in range(6)]
     assert run_all(writers) == [0] * 6
-    assert checkpoint.load_checkpoint(best)["val_loss"] == min(values)
+    assert checkpoint.load_checkpoint(best)["val_neg_elbo"] == min(values)
     assert temporaries(best.parent) == []
 
     barrier, queue = FORK.Barrier(8), FORK.Queue()
@@ -558,7 +578,8 @@ def test_many_processes_racing_for_the_best_model_and_for_run_folders(tmp_path):
 # ---------------------------------------------------------------- disk full, unwritable folders
 
 
-def test_a_checkpoint_dir_that_cannot_be_created_is_one_clear_line(tiny, tmp_path):
+def test_uncreatable_checkpoint_dir_is_one_line(tiny, tmp_path):
+    """A checkpoint dir that cannot be created is one clear line."""
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")  # root ignores chmod, but nobody can create a folder inside a file
     with pytest.raises(VAEError, match="writable --checkpoint-dir") as refused:
@@ -571,6 +592,7 @@ def _fit_until_the_disk_fills(root, tiny, queue) -> None:
     quiet = os.open(os.devnull, os.O_WRONLY)  # our own output must not be what hits the size limit
     os.dup2(quiet, 1)
     os.dup2(quiet, 2)
+
     def fill_disk(row, model):  # after epoch 1, no file of this process may grow past 64 KB: a real EFBIG
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
@@ -584,11 +606,13 @@ def _fit_until_the_disk_fills(root, tiny, queue) -> None:
         queue.put(f"{type(err).__name__}: {err}")
 
 
-def test_a_write_the_operating_system_refuses_is_one_line_and_last_checkpoint_survives(tiny, tmp_path):
+def test_refused_write_is_one_line_last_survives(tiny, tmp_path):
+    """A write the operating system refuses (file too large) is one line, and the last checkpoint survives."""
     root, queue = tmp_path / "full", FORK.Queue()
     assert run_all([FORK.Process(target=_fit_until_the_disk_fills, args=(root, tiny, queue))]) == [0]
     outcome = queue.get(timeout=TIMEOUT)
-    assert outcome.startswith("VAEError: could not write") and "File too large" in outcome and "\n" not in outcome, outcome
+    assert outcome.startswith("VAEError: could not write") and "\n" not in outcome, outcome
+    assert "File too large" in outcome, outcome
     (run_dir,) = root.glob("run_*")
     assert assert_loadable(root)[run_dir / "last.pth"] == 1
     assert temporaries(run_dir) == []
@@ -607,8 +631,9 @@ class _FullDisk:
         return getattr(self.fh, name)
 
 
-def test_disk_full_at_each_kind_of_write_then_resume_equals_the_uninterrupted_run(stopped, tiny, reference, monkeypatch):
-    """The disk fills up at one file at a time (checkpoints, metrics, images), then there is space again."""
+def test_disk_full_then_resume_equals_uninterrupted(stopped, tiny, reference, monkeypatch):
+    """The disk fills up at one file at a time (checkpoints, metrics, images): one line each time, nothing lost;
+    then there is space again, and resuming finishes the run exactly as the uninterrupted run."""
     root, run_dir = stopped
     failing = {"name": None}
     for module in (checkpoint, runs, plots):  # every module that writes files during training
@@ -645,7 +670,8 @@ def test_disk_full_at_each_kind_of_write_then_resume_equals_the_uninterrupted_ru
 # ---------------------------------------------------------------- resume: finished runs, foreign folders
 
 
-def test_resuming_a_finished_run_says_so_and_changes_nothing(reference, tmp_path, capsys):
+def test_resume_finished_run_changes_nothing(reference, tmp_path, capsys):
+    """Resuming a finished run, from any of its checkpoints, says so and changes nothing."""
     shutil.copytree(reference.parent, tmp_path / "root")
     run_dir = tmp_path / "root" / reference.name
     before = snapshot(tmp_path / "root")
@@ -655,7 +681,8 @@ def test_resuming_a_finished_run_says_so_and_changes_nothing(reference, tmp_path
     assert snapshot(tmp_path / "root") == before
 
 
-def test_a_checkpoint_outside_its_run_folder_is_not_resumed_into_a_strange_folder(stopped, tiny, tmp_path):
+def test_resume_outside_run_folder_is_refused(stopped, tiny, tmp_path):
+    """A checkpoint outside its run folder (a shared copy, the best model) is not resumed into a strange folder."""
     root, run_dir = stopped
     shared = tmp_path / "shared"
     shared.mkdir()

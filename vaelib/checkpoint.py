@@ -31,8 +31,8 @@ def best_path(checkpoint_dir=None) -> Path:
 
 
 def pretrained_path(latent_dim: int = 2) -> Path:
-    """The checkpoint shipped with the repository for this latent size."""
-    return settings.pretrained_dir() / f"vae_latent{latent_dim}.pth"
+    """The model shipped inside the package for this latent size (2 or 16)."""
+    return settings.weights_dir() / f"vae_latent{latent_dim}.pth"
 
 
 def default_checkpoint(checkpoint_dir=None) -> Path:
@@ -80,6 +80,25 @@ def load_checkpoint(path, map_location="cpu") -> dict:
         raise VAEError(f"{path} is truncated or corrupt ({type(err).__name__}); use another checkpoint") from None
     if not isinstance(ckpt, dict) or "model_state" not in ckpt or "model_config" not in ckpt:
         raise VAEError(f"{path} is not a vaelib checkpoint (no model_state/model_config)")
+    return _with_current_names(ckpt)
+
+
+def _with_current_names(ckpt: dict) -> dict:
+    """Checkpoints from vaelib 0.1 called the objective 'loss': add the names used now (objective, neg_elbo).
+
+    With beta = 1 the old loss was the -ELBO itself, kept exactly; otherwise the -ELBO is recon + KL.
+    """
+    beta = ckpt.get("train_config", {}).get("beta", 1.0)
+    for row in ckpt.get("metrics", []):
+        for split in ("train", "val"):
+            if f"{split}_loss" in row and f"{split}_objective" not in row:
+                row[f"{split}_objective"] = row.pop(f"{split}_loss")
+                exact = row[f"{split}_objective"] if beta == 1 else row[f"{split}_recon"] + row[f"{split}_kl"]
+                row[f"{split}_neg_elbo"] = exact
+    if "val_loss" in ckpt and "val_objective" not in ckpt:
+        ckpt["val_objective"] = ckpt.pop("val_loss")
+        rows = ckpt.get("metrics") or []
+        ckpt["val_neg_elbo"] = rows[-1]["val_neg_elbo"] if rows else ckpt["val_objective"]
     return ckpt
 
 
@@ -99,13 +118,15 @@ def load_model(path, device="cpu", latent_dim: int | None = None) -> tuple[VAE, 
     try:
         model.load_state_dict(ckpt["model_state"])
     except RuntimeError:
-        raise VAEError(f"{path} holds weights of a different architecture; use a checkpoint written by vaelib") from None
+        raise VAEError(
+            f"{path} holds weights of a different architecture; use a checkpoint written by vaelib"
+        ) from None
     return model.to(device).eval(), ckpt
 
 
 def export_model(src, dst) -> Path:
     """Copy a checkpoint without its optimizer and RNG state: the small file to share or commit."""
-    keep = ("model_state", "model_config", "train_config", "epoch", "metrics", "val_loss")
+    keep = ("model_state", "model_config", "train_config", "epoch", "metrics", "val_objective", "val_neg_elbo")
     ckpt = load_checkpoint(src)
     save_checkpoint({k: ckpt[k] for k in keep if k in ckpt}, dst)
     return Path(dst)
@@ -123,16 +144,16 @@ def _exclusive_lock(lock_path: Path):
         yield
 
 
-def stored_val_loss(path) -> float:
-    """The validation -ELBO recorded in a checkpoint; +inf if there is none or it cannot be read."""
+def stored_score(path, key: str = "val_neg_elbo") -> float:
+    """A validation number recorded in a checkpoint (default: the true -ELBO); +inf if absent or unreadable."""
     try:
-        return float(load_checkpoint(path).get("val_loss", float("inf")))
+        return float(load_checkpoint(path).get(key, float("inf")))
     except VAEError:
         return float("inf")
 
 
 def update_best(payload: dict, path) -> tuple[bool, float]:
-    """Replace the best model at `path` only if payload['val_loss'] beats it.
+    """Replace the best model at `path` only if payload['val_neg_elbo'] (the true validation -ELBO) beats it.
 
     Returns (replaced, previous_best). A lock makes concurrent runs compare and write one at a time.
     """
@@ -140,8 +161,8 @@ def update_best(payload: dict, path) -> tuple[bool, float]:
     try:
         with _exclusive_lock(path.parent / ".lock"):
             remove_temporaries(path.parent, path.name)  # left by a writer killed mid-save; writers hold this lock
-            previous = stored_val_loss(path)
-            if payload["val_loss"] < previous:
+            previous = stored_score(path)
+            if payload["val_neg_elbo"] < previous:
                 save_checkpoint(payload, path)
                 return True, previous
             return False, previous

@@ -21,7 +21,7 @@ import torch
 from .classifier import predict
 from .data import Split
 from .errors import VAEError
-from .latent import decode, encode_posteriors  # noqa: F401 (encode_posteriors: re-exported for notebooks)
+from .latent import codes_to_images, encode_posteriors
 
 DIGITS = range(10)
 FIT_IMAGES = 10_000  # training images encoded to fit the densities: about 1,000 per class, a second to encode
@@ -72,27 +72,31 @@ def fit_gaussians(mus: torch.Tensor, labels: torch.Tensor) -> ClassGaussians:
         codes = mus[labels == d].double()  # (N_d, latent_dim)
         if len(codes) < 2:
             raise VAEError(f"need at least 2 encoded images of digit {d} to fit its Gaussian, got {len(codes)}")
-        cov = torch.cov(codes.T).reshape(mus.shape[1], mus.shape[1]) + 1e-6 * torch.eye(mus.shape[1], dtype=torch.float64)
+        cov = torch.cov(codes.T).reshape(mus.shape[1], mus.shape[1]) + 1e-6 * torch.eye(
+            mus.shape[1], dtype=torch.float64
+        )
         means.append(codes.mean(0))
         trils.append(torch.linalg.cholesky(cov))
     return ClassGaussians(torch.stack(means).float(), torch.stack(trils).float())
 
 
 def typical(mus: torch.Tensor, labels: torch.Tensor, k: int = NEIGHBOURS, chunk: int = 1000) -> torch.Tensor:
-    """(N,) bool: True where most of the k codes nearest to an image's code share its label (a k-NN vote in latent space).
+    """(N,) bool: True where most of the k codes nearest to an image's code share its label (a k-NN vote).
 
     A class with no typical image keeps all of its images.
     """
     votes = []
     for start in range(0, len(mus), chunk):
-        nearest = torch.cdist(mus[start : start + chunk], mus).topk(k + 1, largest=False).indices[:, 1:]  # (chunk, k), not itself
+        nearest = (
+            torch.cdist(mus[start : start + chunk], mus).topk(k + 1, largest=False).indices[:, 1:]
+        )  # (chunk, k), not itself
         votes.append((labels[nearest] == labels[start : start + chunk, None]).float().mean(1))
     keep = torch.cat(votes) > 0.5
     has_typical = torch.zeros(10, dtype=torch.bool).index_fill_(0, labels[keep], True)
     return keep | ~has_typical[labels]
 
 
-def fit_codes(mus: torch.Tensor, stds: torch.Tensor, labels: torch.Tensor, kind: str = "typical"):
+def densities_from_codes(mus: torch.Tensor, stds: torch.Tensor, labels: torch.Tensor, kind: str = "typical"):
     """The class densities of encoded images: kind 'typical', 'posterior' or 'gaussian' (see the module docstring)."""
     if kind == "typical":
         keep = typical(mus, labels)
@@ -104,15 +108,15 @@ def fit_codes(mus: torch.Tensor, stds: torch.Tensor, labels: torch.Tensor, kind:
     raise ValueError(f"kind must be 'typical', 'posterior' or 'gaussian', got {kind!r}")
 
 
-def fit(model, split: Split, kind: str = "typical"):
+def class_densities(model, split: Split, kind: str = "typical"):
     """Encode split (normally data.train.head(FIT_IMAGES)) and fit the class densities of that kind."""
     mus, stds = encode_posteriors(model, split)
-    return fit_codes(mus, stds, split.labels.cpu(), kind)
+    return densities_from_codes(mus, stds, split.labels.cpu(), kind)
 
 
-def generate(model, density, digit: int, n: int, generator=None) -> torch.Tensor:
+def sample_digits(model, density, digit: int, n: int, generator=None) -> torch.Tensor:
     """n images (n, 1, 28, 28) of the requested digit, decoded from the class density."""
-    return decode(model, density.sample(digit, n, generator))
+    return codes_to_images(model, density.sample(digit, n, generator))
 
 
 class Recognition(NamedTuple):
@@ -135,6 +139,6 @@ def recognition(model, density, classifier, per_class: int = 100, seed: int = 0)
     generator = torch.Generator().manual_seed(seed)
     confusion = torch.zeros(10, 10, dtype=torch.long)
     for d in DIGITS:
-        predicted = predict(classifier, generate(model, density, d, per_class, generator))
+        predicted = predict(classifier, sample_digits(model, density, d, per_class, generator))
         confusion[d] += torch.bincount(predicted, minlength=10)
     return Recognition(confusion)

@@ -7,8 +7,9 @@ on the training device, and a batch is just an index into it.
 
 import contextlib
 import io
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 import torch
 import torchvision

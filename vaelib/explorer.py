@@ -20,17 +20,19 @@ from . import conditional, latent, plots
 from .checkpoint import default_checkpoint, load_model
 from .data import Split, load_mnist
 from .errors import VAEError
-from .latent import decode, encode_means, lerp, slerp
+from .latent import codes_to_images, encode_means, encode_posteriors, lerp, slerp
 
 DIGIT_PX = 168  # the 28 x 28 digit shown six times enlarged
 STYLE = "<style>.vaelib-digit { image-rendering: pixelated; }</style>"  # sharp pixels instead of a blur
 
 
 def load_explorer_model(checkpoint=None):
-    """The model to explore: `checkpoint`, else your best model, else the shipped pretrained one (one-line VAEError if none)."""
+    """The model to explore: `checkpoint`, else your best model, else the shipped one (one-line VAEError if none)."""
     path = Path(checkpoint) if checkpoint else default_checkpoint()
     if not path.is_file():
-        raise VAEError(f"no checkpoint at {path}: train a model first (vae-train or notebook 03) or pass checkpoint=PATH")
+        raise VAEError(
+            f"no checkpoint at {path}: train a model first (vae-train or notebook 03) or pass checkpoint=PATH"
+        )
     return load_model(path)[0]
 
 
@@ -61,7 +63,11 @@ class Projection:
         return self.coords(z)[..., :2]
 
     def names(self) -> list[str]:
-        return [f"z{i + 1}" for i in range(len(self.basis))] if self.is_identity else [f"PC{i + 1}" for i in range(len(self.basis))]
+        return (
+            [f"z{i + 1}" for i in range(len(self.basis))]
+            if self.is_identity
+            else [f"PC{i + 1}" for i in range(len(self.basis))]
+        )
 
     @property
     def is_identity(self) -> bool:
@@ -93,13 +99,19 @@ class LatentMap(widgets.GridBox):
             points = " ".join(f"{x:.1f},{y:.1f}" for x, y in self.pixels(path).tolist())
             shapes.append(f'<polyline points="{points}" fill="none" stroke="black" stroke-width="2"/>')
         if ends is not None:
-            shapes += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="none" stroke="black" stroke-width="2"/>' for x, y in self.pixels(ends).tolist()]
+            shapes += [
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="none" stroke="black" stroke-width="2"/>'
+                for x, y in self.pixels(ends).tolist()
+            ]
         if marker is not None:
             x, y = self.pixels(marker.reshape(1, 2))[0].tolist()
-            shapes.append(f'<circle class="marker" cx="{x:.1f}" cy="{y:.1f}" r="6" fill="red" stroke="white" stroke-width="2"/>')
+            shapes.append(
+                f'<circle class="marker" cx="{x:.1f}" cy="{y:.1f}" r="6" fill="red" stroke="white" stroke-width="2"/>'
+            )
         self.overlay.value = (
             f'<svg width="{self.width}" height="{self.height}" style="position:absolute; pointer-events:none">'
-            + "".join(shapes) + "</svg>"
+            + "".join(shapes)
+            + "</svg>"
         )
 
 
@@ -133,16 +145,20 @@ class LatentExplorer(_Quiet, widgets.VBox):
 
     def __init__(self, model, split: Split, density=None, n_sliders: int = 4, seed: int = 0):
         super().__init__()
-        self.model, self.split = model.eval(), split
-        self.codes, stds = conditional.encode_posteriors(model, split)  # (N, latent_dim) each
+        self.model, self.split = model, split
+        self.codes, stds = encode_posteriors(model, split)  # (N, latent_dim) each
         self.labels = split.labels.cpu()
-        self.density = density if density is not None else conditional.fit_codes(self.codes, stds, self.labels)
+        self.density = (
+            density if density is not None else conditional.densities_from_codes(self.codes, stds, self.labels)
+        )
         self.generator = torch.Generator().manual_seed(seed)
         self.projection = Projection(self.codes, n_sliders)
         names = self.projection.names()
         self.sliders = [
-            widgets.FloatSlider(value=0.0, min=-lim, max=lim, step=0.01, description=name, readout_format=".2f", continuous_update=True)
-            for name, lim in zip(names, self.projection.limits)
+            widgets.FloatSlider(
+                value=0.0, min=-lim, max=lim, step=0.01, description=name, readout_format=".2f", continuous_update=True
+            )
+            for name, lim in zip(names, self.projection.limits, strict=True)
         ]
         for i, slider in enumerate(self.sliders):
             slider.add_class(f"vaelib-slider-{i}")
@@ -151,9 +167,15 @@ class LatentExplorer(_Quiet, widgets.VBox):
         self.image.add_class("vaelib-decoded")
         self.add_class("vaelib-latent-explorer")
         self.map = LatentMap(self.projection.plane(self.codes), self.labels, max(self.projection.limits[:2]), names[:2])
-        self.random_button = widgets.Button(description="Random z", icon="random", tooltip="a random code from the prior N(0, I)")
-        self.nearest_button = widgets.Button(description="Nearest digit", icon="crosshairs", tooltip="snap to the nearest real test digit")
-        self.digit_buttons = [widgets.Button(description=str(d), layout=widgets.Layout(width="36px")) for d in conditional.DIGITS]
+        self.random_button = widgets.Button(
+            description="Random z", icon="random", tooltip="a random code from the prior N(0, I)"
+        )
+        self.nearest_button = widgets.Button(
+            description="Nearest digit", icon="crosshairs", tooltip="snap to the nearest real test digit"
+        )
+        self.digit_buttons = [
+            widgets.Button(description=str(d), layout=widgets.Layout(width="36px")) for d in conditional.DIGITS
+        ]
         self.random_button.on_click(lambda _: self.sample_prior())
         self.nearest_button.on_click(lambda _: self.snap_to_nearest())
         for d, button in enumerate(self.digit_buttons):
@@ -164,7 +186,12 @@ class LatentExplorer(_Quiet, widgets.VBox):
         self._residual = torch.zeros(self.codes.shape[1])
         left = widgets.VBox([self.image, *self.sliders, widgets.HBox([self.random_button, self.nearest_button])])
         picker = widgets.HBox([widgets.Label("Generate a digit:"), *self.digit_buttons])
-        self.children = [widgets.HTML(STYLE), widgets.HBox([left, self.map]), picker, widgets.HBox([self.nearest_image, self.info])]
+        self.children = [
+            widgets.HTML(STYLE),
+            widgets.HBox([left, self.map]),
+            picker,
+            widgets.HBox([self.nearest_image, self.info]),
+        ]
         self.set_z(torch.zeros(self.codes.shape[1]) if self.projection.is_identity else self.projection.origin)
 
     @property
@@ -178,7 +205,7 @@ class LatentExplorer(_Quiet, widgets.VBox):
         z = z.detach().float().cpu().reshape(-1)
         s = self.projection.coords(z)
         with self._quietly():
-            for slider, value in zip(self.sliders, s.tolist()):
+            for slider, value in zip(self.sliders, s.tolist(), strict=True):
                 slider.value = min(max(value, slider.min), slider.max)
         shown = torch.tensor([slider.value for slider in self.sliders], dtype=torch.float32)
         self._residual = z - self.projection.origin - shown @ self.projection.basis
@@ -197,7 +224,10 @@ class LatentExplorer(_Quiet, widgets.VBox):
     def snap_to_nearest(self) -> int:
         """Jump to the code of the test digit nearest to the current z; show that digit. Returns its index."""
         index = int((self.codes - self.z).pow(2).sum(1).argmin())
-        self.set_z(self.codes[index], f"nearest test digit: <b>#{index}</b>, labelled <b>{int(self.labels[index])}</b> (left: the real image)")
+        self.set_z(
+            self.codes[index],
+            f"nearest test digit: <b>#{index}</b>, labelled <b>{int(self.labels[index])}</b> (left: the real image)",
+        )
         self.nearest_image.value = plots.png_bytes(self.split.images[index].cpu())
         self.nearest_image.layout.display = None
         return index
@@ -208,7 +238,7 @@ class LatentExplorer(_Quiet, widgets.VBox):
 
     def _render(self) -> None:
         z = self.z
-        self.image.value = plots.png_bytes(decode(self.model, z.unsqueeze(0)))
+        self.image.value = plots.png_bytes(codes_to_images(self.model, z.unsqueeze(0)))
         self.map.draw(marker=self.projection.plane(z))
 
     @classmethod
@@ -222,14 +252,25 @@ class InterpolationExplorer(_Quiet, widgets.VBox):
 
     def __init__(self, model, split: Split, start: int = 0, end: int = 1, steps: int = 10):
         super().__init__()
-        self.model, self.split, self.steps = model.eval(), split, steps
+        self.model, self.split, self.steps = model, split, steps
         self.codes = encode_means(model, split)
         self.labels = split.labels.cpu()
         self.projection = Projection(self.codes, n_sliders=2)
-        self.start_index, self.end_index = (widgets.BoundedIntText(value=i, min=0, max=len(split) - 1, description=d, layout=widgets.Layout(width="180px"))
-                                            for i, d in ((start, "from #"), (end, "to #")))
-        self.start_class, self.end_class = (widgets.Dropdown(options=list(conditional.DIGITS), value=int(self.labels[i]), description="digit", layout=widgets.Layout(width="140px"))
-                                            for i in (start, end))
+        self.start_index, self.end_index = (
+            widgets.BoundedIntText(
+                value=i, min=0, max=len(split) - 1, description=d, layout=widgets.Layout(width="180px")
+            )
+            for i, d in ((start, "from #"), (end, "to #"))
+        )
+        self.start_class, self.end_class = (
+            widgets.Dropdown(
+                options=list(conditional.DIGITS),
+                value=int(self.labels[i]),
+                description="digit",
+                layout=widgets.Layout(width="140px"),
+            )
+            for i in (start, end)
+        )
         self.t = widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.01, description="t", readout_format=".2f")
         self.t.add_class("vaelib-slider-t")
         self.method = widgets.ToggleButtons(options=["lerp", "slerp"], value="lerp", description="path")
@@ -238,14 +279,20 @@ class InterpolationExplorer(_Quiet, widgets.VBox):
         self.image.add_class("vaelib-decoded")
         self.add_class("vaelib-interpolation-explorer")
         self.start_image, self.end_image = digit_image(size=56), digit_image(size=56)
-        self.map = LatentMap(self.projection.plane(self.codes), self.labels, max(self.projection.limits[:2]), self.projection.names()[:2])
+        self.map = LatentMap(
+            self.projection.plane(self.codes), self.labels, max(self.projection.limits[:2]), self.projection.names()[:2]
+        )
         for index, klass in ((self.start_index, self.start_class), (self.end_index, self.end_class)):
             index.observe(self._on_index, names="value")
             klass.observe(lambda change, index=index: self._on_class(change, index), names="value")
         self.t.observe(lambda _: self._render_t(), names="value")
         self.method.observe(lambda _: self._render_path(), names="value")
-        ends = widgets.VBox([widgets.HBox([self.start_image, widgets.VBox([self.start_index, self.start_class])]),
-                             widgets.HBox([self.end_image, widgets.VBox([self.end_index, self.end_class])])])
+        ends = widgets.VBox(
+            [
+                widgets.HBox([self.start_image, widgets.VBox([self.start_index, self.start_class])]),
+                widgets.HBox([self.end_image, widgets.VBox([self.end_index, self.end_class])]),
+            ]
+        )
         left = widgets.VBox([ends, self.method, self.t, self.image])
         self.children = [widgets.HTML(STYLE), widgets.HBox([left, self.map]), self.strip]
         self._render_path()
@@ -261,9 +308,9 @@ class InterpolationExplorer(_Quiet, widgets.VBox):
         z0, z1 = self.ends
         return (slerp if self.method.value == "slerp" else lerp)(z0, z1, self.t.value)
 
-    def path(self, steps: int | None = None) -> torch.Tensor:
+    def walk(self, steps: int | None = None) -> torch.Tensor:
         """The codes of the whole path, (steps, latent_dim), t evenly spaced from 0 to 1."""
-        return latent.path(*self.ends, steps=steps or self.steps, method=self.method.value)
+        return latent.interpolate(*self.ends, steps=steps or self.steps, method=self.method.value)
 
     def _on_index(self, change) -> None:
         """A new end picked by index: show its class in the dropdown (without jumping) and redraw."""
@@ -281,12 +328,15 @@ class InterpolationExplorer(_Quiet, widgets.VBox):
     def _render_path(self) -> None:
         for image, i in ((self.start_image, self.start_index.value), (self.end_image, self.end_index.value)):
             image.value = plots.png_bytes(self.split.images[i].cpu())
-        self.strip.value = plots.png_bytes(decode(self.model, self.path()), nrow=self.steps)
+        self.strip.value = plots.png_bytes(codes_to_images(self.model, self.walk()), nrow=self.steps)
         self.strip.width = str(2 * (30 * self.steps + 2))  # shown twice enlarged (28 px digits + 2 px gaps)
         self._render_t()
 
     def _render_t(self) -> None:
         z = self.z
-        self.image.value = plots.png_bytes(decode(self.model, z.unsqueeze(0)))
-        self.map.draw(marker=self.projection.plane(z), path=self.projection.plane(self.path(50)),
-                      ends=self.projection.plane(torch.stack(self.ends)))
+        self.image.value = plots.png_bytes(codes_to_images(self.model, z.unsqueeze(0)))
+        self.map.draw(
+            marker=self.projection.plane(z),
+            path=self.projection.plane(self.walk(50)),
+            ends=self.projection.plane(torch.stack(self.ends)),
+        )

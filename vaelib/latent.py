@@ -4,18 +4,18 @@ import torch
 from torch.distributions import Normal
 
 from .data import Split, batches
+from .model import evaluating
 
 
-@torch.no_grad()
 def encode_posteriors(model, split: Split, batch_size: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean and standard deviation of q(z|x) for every image of split, each (N, latent_dim), on the CPU."""
-    model.eval()
     device = next(model.parameters()).device
     mus, stds = [], []
-    for batch in batches(split, batch_size):
-        mu, log_var = model.encode(batch.images.to(device))
-        mus.append(mu.float().cpu())
-        stds.append(torch.exp(0.5 * log_var.float()).cpu())
+    with evaluating(model):
+        for batch in batches(split, batch_size):
+            mu, log_var = model.encode(batch.images.to(device))
+            mus.append(mu.float().cpu())
+            stds.append(torch.exp(0.5 * log_var.float()).cpu())
     return torch.cat(mus), torch.cat(stds)
 
 
@@ -43,7 +43,7 @@ def slerp(z0: torch.Tensor, z1: torch.Tensor, t, eps: float = 1e-7) -> torch.Ten
     return path.squeeze(0)
 
 
-def path(z0: torch.Tensor, z1: torch.Tensor, steps: int = 10, method: str = "lerp") -> torch.Tensor:
+def interpolate(z0: torch.Tensor, z1: torch.Tensor, steps: int = 10, method: str = "lerp") -> torch.Tensor:
     """`steps` codes from z0 to z1 inclusive, (steps, latent_dim)."""
     ts = torch.linspace(0, 1, steps).unsqueeze(1)
     if method == "lerp":
@@ -53,12 +53,11 @@ def path(z0: torch.Tensor, z1: torch.Tensor, steps: int = 10, method: str = "ler
     raise ValueError(f"method must be 'lerp' or 'slerp', got {method!r}")
 
 
-@torch.no_grad()
-def decode(model, z: torch.Tensor) -> torch.Tensor:
-    """Decode codes (N, latent_dim) into images (N, 1, 28, 28) on the CPU."""
-    model.eval()
+def codes_to_images(model, z: torch.Tensor) -> torch.Tensor:
+    """Decode codes (N, latent_dim) in eval mode into images (N, 1, 28, 28) on the CPU."""
     device = next(model.parameters()).device
-    return model.decode(z.to(device)).float().cpu()
+    with evaluating(model):
+        return model.decode(z.to(device)).float().cpu()
 
 
 def manifold_codes(n: int = 20, latent_dim: int = 2) -> torch.Tensor:

@@ -1,7 +1,7 @@
 """Live training pictures for notebooks: an on_epoch callback that redraws figures in place.
 
-    live = LiveTraining(data.val.images[:10])
-    vaelib.fit(config, on_epoch=live)   # loss curves and reconstructions update after every epoch
+live = LiveTraining(data.val.images[:10])
+vaelib.fit(config, on_epoch=live)   # loss curves and reconstructions update after every epoch
 """
 
 import torch
@@ -32,7 +32,7 @@ class LiveTraining:
         if self._handles is None:
             self._handles = [display(fig, display_id=True) for fig in figures]
         else:
-            for handle, fig in zip(self._handles, figures):
+            for handle, fig in zip(self._handles, figures, strict=True):
                 handle.update(fig)
 
     def figures(self):

@@ -8,27 +8,24 @@ from torch.distributions import Normal
 from tqdm.auto import tqdm
 
 from .data import Split, batches, num_batches
-from .model import PIXELS, bernoulli_nll, negative_elbo, reparameterize
+from .model import PIXELS, Losses, bernoulli_nll, evaluating, negative_elbo, reparameterize
 
 ELBO_SEED = 0  # the same z noise every time, so two evaluations of one model agree exactly
 ACTIVE_THRESHOLD = 0.01  # a latent unit is active when Var_x[mu(x)] exceeds this
 
 
-@torch.no_grad()
 def estimate_elbo(model, split: Split, batch_size: int = 1000, beta: float = 1.0, seed: int = ELBO_SEED) -> dict:
-    """Mean negative ELBO over `split` (model in eval mode, one z per image): {'loss', 'recon', 'kl'}."""
-    was_training = model.training
-    model.eval()
+    """Means over `split` in eval mode, one z per image, as floats: the fields of model.Losses
+    ({'objective', 'neg_elbo', 'recon', 'kl'}; the objective weighs the KL by `beta`)."""
     generator = torch.Generator(split.images.device).manual_seed(seed)
-    sums = torch.zeros(3, dtype=torch.float64)
-    for batch in batches(split, batch_size):
-        mu, log_var = model.encode(batch.images)
-        z = reparameterize(mu, log_var, generator)
-        terms = negative_elbo(model.decode_logits(z), batch.images, mu, log_var, beta)
-        sums += torch.stack([t.double().cpu() for t in terms]) * len(batch)
-    model.train(was_training)
-    loss, recon, kl = (sums / len(split)).tolist()
-    return {"loss": loss, "recon": recon, "kl": kl}
+    sums = torch.zeros(len(Losses._fields), dtype=torch.float64)
+    with evaluating(model):
+        for batch in batches(split, batch_size):
+            mu, log_var = model.encode(batch.images)
+            z = reparameterize(mu, log_var, generator)
+            terms = negative_elbo(model.decode_logits(z), batch.images, mu, log_var, beta)
+            sums += torch.stack([t.double().cpu() for t in terms]) * len(batch)
+    return dict(zip(Losses._fields, (sums / len(split)).tolist(), strict=True))
 
 
 def bits_per_dim(nats_per_image: float, dims: int = PIXELS) -> float:
@@ -36,44 +33,56 @@ def bits_per_dim(nats_per_image: float, dims: int = PIXELS) -> float:
     return nats_per_image / (dims * math.log(2))
 
 
-@torch.no_grad()
 def iwae_log_weights(model, x: torch.Tensor, k: int, chunk: int = 4096, generator=None) -> torch.Tensor:
     """log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x) for k draws z_i ~ q(z|x): (k, B) in float64.
 
     Decodes at most `chunk` images at once, so memory stays bounded whatever k and B are.
     """
-    mu, log_var = model.encode(x)  # (B, D) each
-    mu, std = mu.float(), torch.exp(0.5 * log_var.float())
-    posterior, prior = Normal(mu, std), Normal(torch.zeros_like(mu), torch.ones_like(mu))
-    per_pass = max(1, chunk // len(x))  # z draws decoded per pass
-    rows = []
-    for start in range(0, k, per_pass):
-        n = min(per_pass, k - start)
-        eps = torch.randn((n, *mu.shape), generator=generator, device=mu.device)  # (n, B, D)
-        z = mu + std * eps
-        logits = model.decode_logits(z.flatten(0, 1))  # (n * B, 1, 28, 28)
-        log_px = -bernoulli_nll(logits, x.repeat(n, 1, 1, 1)).view(n, len(x))  # (n, B)
-        log_pz = prior.log_prob(z).sum(-1)  # (n, B)
-        log_qz = posterior.log_prob(z).sum(-1)  # (n, B)
-        rows.append((log_px + log_pz - log_qz).double())
+    with evaluating(model):
+        mu, log_var = model.encode(x)  # (B, D) each
+        mu, std = mu.float(), torch.exp(0.5 * log_var.float())
+        posterior, prior = Normal(mu, std), Normal(torch.zeros_like(mu), torch.ones_like(mu))
+        per_pass = max(1, chunk // len(x))  # z draws decoded per pass
+        rows = []
+        for start in range(0, k, per_pass):
+            n = min(per_pass, k - start)
+            eps = torch.randn((n, *mu.shape), generator=generator, device=mu.device)  # (n, B, D)
+            z = mu + std * eps
+            logits = model.decode_logits(z.flatten(0, 1))  # (n * B, 1, 28, 28)
+            log_px = -bernoulli_nll(logits, x.repeat(n, 1, 1, 1)).view(n, len(x))  # (n, B)
+            log_pz = prior.log_prob(z).sum(-1)  # (n, B)
+            log_qz = posterior.log_prob(z).sum(-1)  # (n, B)
+            rows.append((log_px + log_pz - log_qz).double())
     return torch.cat(rows)  # (k, B)
 
 
-@torch.no_grad()
-def iwae_bound(model, split: Split, k: int = 1000, batch_size: int = 50, seed: int = ELBO_SEED, chunk: int = 4096, progress: bool = False) -> float:
+def iwae_bound(
+    model,
+    split: Split,
+    k: int = 1000,
+    batch_size: int = 50,
+    seed: int = ELBO_SEED,
+    chunk: int = 4096,
+    progress: bool = False,
+) -> float:
     """Mean importance-weighted bound (Burda et al. 2016) of -log p(x) over `split`, in nats per image.
 
     -log (1/k) sum_i w_i with k importance samples per image: an upper bound on -log p(x) that is
     never looser than the -ELBO (k = 1 gives the ELBO) and tightens as k grows.
     """
-    was_training = model.training
-    model.eval()
     generator = torch.Generator(split.images.device).manual_seed(seed)
     total = 0.0
-    for batch in tqdm(batches(split, batch_size), total=num_batches(split, batch_size), desc=f"IWAE k={k}", disable=not progress, leave=False):
-        log_w = iwae_log_weights(model, batch.images, k, chunk, generator)  # (k, B)
-        total += (torch.logsumexp(log_w, dim=0) - math.log(k)).sum().item()
-    model.train(was_training)
+    steps = tqdm(
+        batches(split, batch_size),
+        total=num_batches(split, batch_size),
+        desc=f"IWAE k={k}",
+        disable=not progress,
+        leave=False,
+    )
+    with evaluating(model):
+        for batch in steps:
+            log_w = iwae_log_weights(model, batch.images, k, chunk, generator)  # (k, B)
+            total += (torch.logsumexp(log_w, dim=0) - math.log(k)).sum().item()
     return -total / len(split)
 
 

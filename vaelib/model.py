@@ -1,5 +1,6 @@
 """The convolutional VAE: encoder, decoder, reparameterisation trick and the negative ELBO."""
 
+import contextlib
 from dataclasses import asdict, dataclass
 from typing import NamedTuple
 
@@ -28,9 +29,14 @@ class ModelConfig:
 
 
 class Losses(NamedTuple):
-    """The negative ELBO in nats per image (batch mean) and its two parts."""
+    """Batch means in nats per image: what training minimises, the true negative ELBO, and their two parts.
 
-    total: torch.Tensor
+    objective = recon + beta * KL (the loss that is trained); neg_elbo = recon + KL (the bound, beta = 1).
+    They are equal when beta = 1.
+    """
+
+    objective: torch.Tensor
+    neg_elbo: torch.Tensor
     recon: torch.Tensor
     kl: torch.Tensor
 
@@ -57,10 +63,10 @@ def kl_to_standard_normal(mu: torch.Tensor, log_var: torch.Tensor) -> torch.Tens
 
 
 def negative_elbo(logits, x, mu, log_var, beta: float = 1.0) -> Losses:
-    """Batch-mean negative ELBO = reconstruction + beta * KL, in nats per image."""
+    """Batch means of the objective recon + beta * KL and of the negative ELBO recon + KL, in nats per image."""
     recon = bernoulli_nll(logits, x).mean()
     kl = kl_to_standard_normal(mu, log_var).mean()
-    return Losses(recon + beta * kl, recon, kl)
+    return Losses(recon + beta * kl, recon + kl, recon, kl)
 
 
 def reparameterize(mu: torch.Tensor, log_var: torch.Tensor, generator=None) -> torch.Tensor:
@@ -69,7 +75,7 @@ def reparameterize(mu: torch.Tensor, log_var: torch.Tensor, generator=None) -> t
     return mu + torch.exp(0.5 * log_var) * eps
 
 
-class Dropout(nn.Dropout):
+class CheapMaskDropout(nn.Dropout):
     """nn.Dropout with the same maths, but its mask comes from torch.rand_like, about 3x cheaper on a CPU
     than the bernoulli_ call inside nn.Dropout (dropout was ~15% of a CPU training step)."""
 
@@ -94,7 +100,7 @@ class VAE(nn.Module):
             nn.Conv2d(32, 64, 3, stride=2, padding=1),  # (B, 64, 7, 7)
             nn.BatchNorm2d(64),
             nn.LeakyReLU(slope),
-            Dropout(p),
+            CheapMaskDropout(p),
             nn.Flatten(),  # (B, 3136)
         )
         self.fc_mu = nn.Linear(64 * 7 * 7, latent)  # (B, latent)
@@ -102,7 +108,7 @@ class VAE(nn.Module):
         self.decoder = nn.Sequential(  # input (B, latent)
             nn.Linear(latent, 64 * 7 * 7),  # (B, 3136)
             nn.Unflatten(1, (64, 7, 7)),  # (B, 64, 7, 7)
-            Dropout(p),
+            CheapMaskDropout(p),
             nn.ConvTranspose2d(64, 32, 3, stride=2, padding=1, output_padding=1),  # (B, 32, 14, 14)
             nn.BatchNorm2d(32),
             nn.LeakyReLU(slope),
@@ -132,11 +138,24 @@ class VAE(nn.Module):
         out = self(x)
         return negative_elbo(out.logits, x, out.mu, out.log_var, beta)
 
-    @torch.no_grad()
     def sample(self, n: int, generator=None) -> torch.Tensor:
-        """n images decoded from z ~ N(0, I), (n, 1, 28, 28) in [0, 1]. Call model.eval() first.
+        """n images decoded from z ~ N(0, I), (n, 1, 28, 28) in [0, 1], in eval mode.
 
-        z is drawn on the CPU (with `generator`, a CPU torch.Generator), so a seed gives the same digits on every device.
+        z is drawn on the CPU (with `generator`, a CPU torch.Generator): a seed gives the same digits on every device.
         """
         z = torch.randn(n, self.config.latent_dim, generator=generator)
-        return self.decode(z.to(next(self.parameters()).device))
+        with evaluating(self):
+            return self.decode(z.to(next(self.parameters()).device))
+
+
+@contextlib.contextmanager
+def evaluating(model: nn.Module):
+    """Run a block in eval mode (dropout off, BatchNorm on its running statistics) without gradients,
+    then put the model back in the mode it was in. Every evaluation in vaelib goes through here."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield model
+    finally:
+        model.train(was_training)

@@ -1,4 +1,4 @@
-"""Pictures: loss curves, image grids and reconstructions, as matplotlib Figures or PNG files.
+"""Pictures: loss curves, image grids and reconstructions, as matplotlib Figures or PNG files (and .npy arrays).
 
 Figures are built with matplotlib.figure.Figure (not pyplot), so nothing here needs a display or
 touches global plotting state; in a notebook a returned Figure shows itself.
@@ -6,6 +6,7 @@ touches global plotting state; in a notebook a returned Figure shows itself.
 
 import io
 
+import numpy as np
 import torch
 from matplotlib import colormaps
 from matplotlib.figure import Figure
@@ -14,20 +15,35 @@ from PIL import Image
 from torchvision.utils import make_grid
 
 from .atomic import atomic_write
+from .model import IMAGE_SHAPE, evaluating
 
-PARTS = (("loss", "total  −ELBO"), ("recon", "reconstruction"), ("kl", "KL"))
+PARTS = (("neg_elbo", "−ELBO = reconstruction + KL"), ("recon", "reconstruction"), ("kl", "KL"))
 
 
 def loss_figure(rows: list[dict]) -> Figure:
-    """Train and validation curves of total, reconstruction and KL (nats per image) against epoch."""
+    """Train and validation curves of the −ELBO, reconstruction and KL (nats per image) against epoch.
+
+    When the run trains another objective (beta != 1), the first panel also shows it, dashed, labelled as such.
+    """
     fig = Figure(figsize=(11, 3.2), layout="constrained")
     epochs = [row["epoch"] for row in rows]
-    for ax, (key, title) in zip(fig.subplots(1, 3), PARTS):
-        ax.plot(epochs, [row[f"train_{key}"] for row in rows], marker=".", label="train")
-        ax.plot(epochs, [row[f"val_{key}"] for row in rows], marker=".", label="validation")
+    axes = fig.subplots(1, 3)
+    for ax, (key, title) in zip(axes, PARTS, strict=True):
+        ax.plot(epochs, [row[f"train_{key}"] for row in rows], marker=".", color="C0", label="train")
+        ax.plot(epochs, [row[f"val_{key}"] for row in rows], marker=".", color="C1", label="validation")
         ax.set(title=title, xlabel="epoch", ylabel="nats per image")
         ax.grid(alpha=0.3)
-    ax.legend()
+    if any(row["val_objective"] != row["val_neg_elbo"] for row in rows):
+        for split, color in (("train", "C0"), ("val", "C1")):
+            axes[0].plot(
+                epochs,
+                [row[f"{split}_objective"] for row in rows],
+                ls="--",
+                color=color,
+                label=f"{split} objective (recon + β·KL)",
+            )
+        axes[0].legend(fontsize="small")
+    axes[-1].legend()
     return fig
 
 
@@ -55,6 +71,12 @@ def grid_figure(images: torch.Tensor, nrow: int = 10, title: str | None = None, 
     return fig
 
 
+def save_array(images: torch.Tensor, path) -> None:
+    """Write images (N, 1, 28, 28) as a .npy array (N, 28, 28), float32 in [0, 1], atomically."""
+    with atomic_write(path) as fh:
+        np.save(fh, images[:, 0].float().cpu().numpy())
+
+
 def png_bytes(images: torch.Tensor, nrow: int = 10) -> bytes:
     """Encode images (one (1, 28, 28) image or a batch) as a PNG file in memory."""
     batch = images if images.dim() == 4 else images.unsqueeze(0)
@@ -71,14 +93,11 @@ def save_png(images: torch.Tensor, path, nrow: int = 10) -> None:
         fh.write(data)
 
 
-@torch.no_grad()
 def reconstructions(model, images: torch.Tensor) -> torch.Tensor:
     """Originals stacked above their reconstructions (decoded from the posterior mean): (2N, 1, 28, 28)."""
-    was_training = model.training
-    model.eval()
-    mu, _ = model.encode(images)
-    recon = model.decode(mu)
-    model.train(was_training)
+    with evaluating(model):
+        mu, _ = model.encode(images)
+        recon = model.decode(mu)
     return torch.cat([images, recon.float()])
 
 
@@ -88,9 +107,17 @@ def digit_legend(ax, labels=range(10), **kwargs) -> None:
     ax.legend(handles=handles, title="digit", **kwargs)
 
 
-def latent_scatter_figure(points: torch.Tensor, labels: torch.Tensor, limit: float | None = None, size: float = 4.0,
-                          xlabel: str = "$z_1$", ylabel: str = "$z_2$", title: str | None = None, dpi: int = 100,
-                          paths: dict | None = None) -> Figure:
+def latent_scatter_figure(
+    points: torch.Tensor,
+    labels: torch.Tensor,
+    limit: float | None = None,
+    size: float = 4.0,
+    xlabel: str = "$z_1$",
+    ylabel: str = "$z_2$",
+    title: str | None = None,
+    dpi: int = 100,
+    paths: dict | None = None,
+) -> Figure:
     """Codes (N, 2) as dots coloured by their digit class, on square axes of ±limit (default: fit the data).
 
     `paths` maps a name to codes (M, 2) drawn as a line with dots on top, e.g. an interpolation.
@@ -137,9 +164,12 @@ def confusion_figure(confusion: torch.Tensor, title: str | None = None, size: fl
     fig = Figure(figsize=(size, size), layout="constrained")
     ax = fig.add_subplot()
     ax.imshow(percent.numpy(), cmap="Blues", vmin=0, vmax=100)
-    for (row, col), value in zip(torch.cartesian_prod(torch.arange(10), torch.arange(10)).tolist(), percent.flatten().tolist()):
-        if value >= 0.5:
-            ax.text(col, row, f"{value:.0f}", ha="center", va="center", fontsize=7, color="white" if value > 60 else "black")
+    for row in range(10):
+        for col, value in enumerate(percent[row].tolist()):
+            if value < 0.5:
+                continue
+            color = "white" if value > 60 else "black"
+            ax.text(col, row, f"{value:.0f}", ha="center", va="center", fontsize=7, color=color)
     ax.set(xticks=range(10), yticks=range(10), xlabel="recognised as", ylabel="asked for")
     if title:
         ax.set_title(title)
@@ -147,7 +177,7 @@ def confusion_figure(confusion: torch.Tensor, title: str | None = None, size: fl
 
 
 def class_examples_figure(split, per_class: int = 10, scale: float = 0.5) -> Figure:
-    """The first `per_class` images of each digit, one row per class 0-9 (the split is shuffled, so they are typical)."""
+    """The first `per_class` images of each digit, one row per class 0-9 (the split is shuffled: they are typical)."""
     rows = [split.images[split.labels == digit][:per_class] for digit in range(10)]
     picture = grid(torch.cat(rows), nrow=per_class)  # (3, H, W)
     fig = Figure(figsize=(scale * per_class + 0.5, scale * 10), layout="constrained")
@@ -169,7 +199,9 @@ def class_counts_figure(splits: dict) -> Figure:
     for i, (name, split) in enumerate(splits.items()):
         counts = torch.bincount(split.labels.cpu(), minlength=10).double()
         share = (100 * counts / counts.sum()).tolist()
-        ax.bar([d + (i - (len(splits) - 1) / 2) * width for d in range(10)], share, width, label=f"{name} ({len(split):,})")
+        ax.bar(
+            [d + (i - (len(splits) - 1) / 2) * width for d in range(10)], share, width, label=f"{name} ({len(split):,})"
+        )
     ax.set(xticks=range(10), xlabel="digit", ylabel="% of the split", title="share of each digit", ylim=(0, 14))
     ax.legend(loc="upper center", ncols=len(splits))
     ax.grid(axis="y", alpha=0.3)
@@ -186,14 +218,11 @@ def pixel_histogram_figure(images: torch.Tensor, bins: int = 50) -> Figure:
     return fig
 
 
-@torch.no_grad()
 def layer_table(model, batch_size: int = 1) -> list[dict]:
     """One row per layer of a real forward pass (eval mode): name, type, output shape and parameter count.
 
     Taken with forward hooks from the model itself, so the table can never disagree with the code.
     """
-    from .model import IMAGE_SHAPE
-
     rows = [{"layer": "x", "type": "input", "output": (batch_size, *IMAGE_SHAPE), "params": 0}]
 
     def record(name):
@@ -205,14 +234,12 @@ def layer_table(model, batch_size: int = 1) -> list[dict]:
 
     leaves = [(name, module) for name, module in model.named_modules() if name and not list(module.children())]
     handles = [module.register_forward_hook(record(name)) for name, module in leaves]
-    was_training = model.training
-    model.eval()
     try:
-        out = model(torch.zeros(batch_size, *IMAGE_SHAPE, device=next(model.parameters()).device))
+        with evaluating(model):
+            out = model(torch.zeros(batch_size, *IMAGE_SHAPE, device=next(model.parameters()).device))
     finally:
         for handle in handles:
             handle.remove()
-        model.train(was_training)
     after = next(i for i, row in enumerate(rows) if row["layer"] == "fc_log_var") + 1
     rows.insert(after, {"layer": "z", "type": "reparameterize", "output": tuple(out.z.shape), "params": 0})
     return rows
@@ -257,4 +284,3 @@ def manifold_figure(images: torch.Tensor, codes: torch.Tensor, scale: float = 0.
     ax.set_yticks(centres[::step], [f"{v:.1f}" for v in codes[::n, 1][::step].tolist()])
     ax.set(xlabel="z1", ylabel="z2", title="decoded grid over the prior's quantiles")
     return fig
-

@@ -8,7 +8,13 @@ from pathlib import Path
 from .atomic import atomic_write
 from .errors import VAEError
 
-METRIC_FIELDS = ("epoch", "train_loss", "train_recon", "train_kl", "val_loss", "val_recon", "val_kl", "lr", "seconds")
+LOSS_FIELDS = (
+    "objective",
+    "neg_elbo",
+    "recon",
+    "kl",
+)  # model.Losses: objective = recon + beta * KL, neg_elbo = recon + KL
+METRIC_FIELDS = ("epoch", *(f"{split}_{name}" for split in ("train", "val") for name in LOSS_FIELDS), "lr", "seconds")
 
 
 def new_run_dir(checkpoint_dir) -> Path:
@@ -28,7 +34,9 @@ def new_run_dir(checkpoint_dir) -> Path:
             except FileExistsError:
                 continue
     except OSError as err:
-        raise VAEError(f"cannot create a run folder in {root}: {err.strerror}; pick a writable --checkpoint-dir") from None
+        raise VAEError(
+            f"cannot create a run folder in {root}: {err.strerror}; pick a writable --checkpoint-dir"
+        ) from None
     raise VAEError(f"too many runs named {stamp} in {root}")
 
 

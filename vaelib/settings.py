@@ -4,9 +4,13 @@ Environment variables (all optional):
     VAELIB_DATA_DIR        MNIST root (torchvision layout: <root>/MNIST/raw/...). Default: <project>/data
     VAELIB_CHECKPOINT_DIR  run folders and best model.                            Default: <project>/checkpoints
     VAELIB_QUICK           "1" for quick mode: small subsets and few epochs, for smoke tests and CI.
+
+<project> is the source checkout when vaelib runs from one, else the current directory. The shipped
+weights live inside the package (weights_dir()), so they come with every install, not only a clone.
 """
 
 import os
+from importlib import resources
 from pathlib import Path
 
 
@@ -31,6 +35,16 @@ def checkpoint_dir() -> Path:
     return Path(os.environ.get("VAELIB_CHECKPOINT_DIR") or project_root() / "checkpoints")
 
 
-def pretrained_dir() -> Path:
-    """The committed pretrained checkpoints (never written by training)."""
-    return project_root() / "checkpoints" / "pretrained"
+def weights_dir() -> Path:
+    """The shipped models and their provenance (README.md), installed with the package; training never writes here."""
+    return Path(str(resources.files("vaelib") / "weights"))
+
+
+def display_path(path) -> str:
+    """A path as printed for the learner: relative to the project folder when inside it (short, and no
+    machine-specific prefix in a notebook's saved output), else absolute."""
+    path = Path(path).resolve()
+    try:
+        return str(path.relative_to(project_root().resolve()))
+    except ValueError:
+        return str(path)

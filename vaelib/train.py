@@ -1,42 +1,69 @@
 """`vae-train` (or `python -m vaelib.train`): train the VAE on MNIST from the command line."""
 
 import sys
-from dataclasses import replace
 
 from . import settings, trainer
-from .errors import ArgumentParser, cli_errors, positive
+from .cli import ArgumentParser, cli_errors, explicit_flags, positive
 from .model import ModelConfig
-from .trainer import RECIPES, TrainConfig
+from .trainer import QUICK_TRAINING, RECIPES, TrainConfig
 
-DEFAULTS = TrainConfig()
+TRAIN_DEFAULTS = TrainConfig()
 OVERRIDES = ("epochs", "batch_size", "learning_rate", "beta", "seed", "save_every", "schedule", "precision")
 
 
 def build_parser() -> ArgumentParser:
+    quick = QUICK_TRAINING
     p = ArgumentParser(prog="vae-train", description="Train the convolutional VAE on MNIST.")
-    p.add_argument("--epochs", type=positive(int), help=f"number of epochs (default {DEFAULTS.epochs})")
+    p.add_argument("--epochs", type=positive(int), help=f"number of epochs (default {TRAIN_DEFAULTS.epochs})")
     p.add_argument("--latent_dim", type=positive(int), default=2, help="size of the latent space z (default 2)")
-    p.add_argument("--batch_size", type=positive(int), help=f"images per step (default {DEFAULTS.batch_size})")
-    p.add_argument("--learning_rate", type=positive(float), help=f"Adam learning rate (default {DEFAULTS.learning_rate})")
-    p.add_argument("--beta", type=positive(float, zero_ok=True), help="weight of the KL term (default 1: the true ELBO)")
-    p.add_argument("--seed", type=int, help=f"random seed (default {DEFAULTS.seed})")
-    p.add_argument("--device", default="auto", help="auto (CUDA, then Apple MPS, then CPU), cpu, cuda, cuda:N or mps")
-    p.add_argument("--data-dir", help="MNIST root, holding MNIST/raw/ (default: $VAELIB_DATA_DIR or ./data)")
-    p.add_argument("--checkpoint-dir", help="where run folders and best_model/ go (default: $VAELIB_CHECKPOINT_DIR or ./checkpoints)")
-    p.add_argument("--save-every", dest="save_every", type=positive(int), help=f"epochs between numbered checkpoints (default {DEFAULTS.save_every})")
-    p.add_argument("--recipe", choices=sorted(RECIPES), default="original", help="preset: original (the defaults) or fast (one-cycle schedule up to learning rate 8e-3, batch 64); explicit flags win")
+    p.add_argument("--batch_size", type=positive(int), help=f"images per step (default {TRAIN_DEFAULTS.batch_size})")
+    p.add_argument(
+        "--learning_rate", type=positive(float), help=f"Adam learning rate (default {TRAIN_DEFAULTS.learning_rate})"
+    )
+    p.add_argument(
+        "--beta",
+        type=positive(float, zero_ok=True),
+        help="weight of the KL term (default 1: the true ELBO; other values keep their own best model)",
+    )
+    p.add_argument("--seed", type=int, help=f"random seed (default {TRAIN_DEFAULTS.seed})")
+    p.add_device_and_data()
+    p.add_argument(
+        "--checkpoint-dir",
+        help="where run folders and best_model/ go (default: $VAELIB_CHECKPOINT_DIR or ./checkpoints)",
+    )
+    p.add_argument(
+        "--save-every",
+        type=positive(int),
+        help=f"epochs between numbered checkpoints (default {TRAIN_DEFAULTS.save_every})",
+    )
+    p.add_argument(
+        "--recipe",
+        choices=sorted(RECIPES),
+        default="original",
+        help="preset: original (the defaults) or fast (one-cycle schedule up to learning rate 8e-3, batch 64); "
+        "explicit flags win",
+    )
     p.add_argument("--schedule", choices=("constant", "onecycle"), help="learning-rate schedule (default constant)")
-    p.add_argument("--precision", choices=("auto", "bf16", "fp32"), help="auto: bf16 autocast on CUDA, fp32 elsewhere (default auto)")
-    p.add_argument("--resume", metavar="PATH", help="continue the run that wrote this checkpoint (its settings are reused)")
-    p.add_argument("--quick", action="store_true", help="smoke test: 2,048 training images, 2 epochs (also: VAELIB_QUICK=1)")
+    p.add_argument(
+        "--precision",
+        choices=("auto", "bf16", "fp32"),
+        help="auto: bf16 autocast on CUDA, fp32 elsewhere (default auto)",
+    )
+    p.add_argument(
+        "--resume", metavar="PATH", help="continue the run that wrote this checkpoint (its settings are reused)"
+    )
+    p.add_argument(
+        "--rewind",
+        action="store_true",
+        help="with --resume: accept a checkpoint older than the run's last.pth (retrains, overwriting later epochs)",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"smoke test: {quick['train_images']:,} training images, {quick['epochs']} epochs; "
+        "explicit flags win (also: VAELIB_QUICK=1)",
+    )
     return p
-
-
-def config_from_args(args) -> TrainConfig:
-    """Original defaults, then the recipe, then the flags given explicitly, then quick mode."""
-    explicit = {name: getattr(args, name) for name in OVERRIDES if getattr(args, name) is not None}
-    config = replace(DEFAULTS, **{**RECIPES[args.recipe], **explicit})
-    return trainer.quick(config) if args.quick or settings.quick_mode() else config
 
 
 @cli_errors
@@ -45,9 +72,11 @@ def main(argv=None) -> None:
     where = dict(device=args.device, data_dir=args.data_dir, checkpoint_dir=args.checkpoint_dir)
     try:
         if args.resume:
-            result = trainer.resume(args.resume, **where)
+            result = trainer.resume(args.resume, rewind=args.rewind, **where)
         else:
-            result = trainer.fit(config_from_args(args), ModelConfig(latent_dim=args.latent_dim), **where)
+            quick = args.quick or settings.quick_mode()
+            config = trainer.make_config(args.recipe, quick, **explicit_flags(args, OVERRIDES))
+            result = trainer.fit(config, ModelConfig(latent_dim=args.latent_dim), **where)
     except KeyboardInterrupt:  # Ctrl-C outside the epoch loop (inside it, the trainer saves and says how to resume)
         print("\nInterrupted; the checkpoints written so far are intact.", file=sys.stderr)
         raise SystemExit(130) from None

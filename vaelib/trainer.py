@@ -1,4 +1,4 @@
-"""Training: the config, one epoch, and a whole run with its checkpoints (the command is in train.py)."""
+"""Training: the config, one epoch (the textbook step), and a whole run with its checkpoints (command: train.py)."""
 
 import math
 import time
@@ -11,12 +11,13 @@ from tqdm.auto import tqdm
 
 from . import plots, runs, settings
 from .atomic import remove_temporaries
-from .checkpoint import best_path, load_checkpoint, save_checkpoint, stored_val_loss, update_best
+from .checkpoint import best_path, load_checkpoint, save_checkpoint, stored_score, update_best
 from .data import MNIST, Split, batches, load_mnist, num_batches
 from .device import describe, keep_freed_memory, pick_device
 from .errors import VAEError
 from .metrics import estimate_elbo
-from .model import VAE, ModelConfig
+from .model import VAE, Losses, ModelConfig
+from .settings import display_path
 
 
 @dataclass(frozen=True)
@@ -38,19 +39,32 @@ RECIPES = {
     "original": {},
     "fast": {"learning_rate": 8e-3, "schedule": "onecycle", "batch_size": 64},
 }
-QUICK = {"epochs": 2, "train_images": 2048, "save_every": 1}
+QUICK_TRAINING = {"epochs": 2, "train_images": 2048, "save_every": 1}  # quick mode: a smoke test in seconds
 RECON_IMAGES = 10  # validation digits shown in the reconstruction images
 
 
-def quick(config: TrainConfig) -> TrainConfig:
-    """The same config shrunk to a smoke test: a small subset and two epochs."""
-    return replace(config, **QUICK)
+def make_config(recipe: str = "original", quick: bool = False, **explicit) -> TrainConfig:
+    """The original defaults, then the recipe, then quick mode, then the settings given explicitly (they win)."""
+    if recipe not in RECIPES:
+        raise VAEError(f"unknown recipe {recipe!r}: use {' or '.join(RECIPES)}")
+    return replace(TrainConfig(), **{**RECIPES[recipe], **(QUICK_TRAINING if quick else {}), **explicit})
+
+
+def why_not_competing(config: TrainConfig) -> str | None:
+    """None if a run with this config may replace checkpoints/best_model/, else the reason it may not.
+
+    Only the VAE's own objective (beta = 1) competes, on the true validation -ELBO: a run that trains
+    another objective would otherwise replace a better VAE with a lower-looking number.
+    """
+    if config.beta != 1:
+        return f"it trains reconstruction + {config.beta:g}·KL, not the VAE's own objective (β = 1)"
+    return None
 
 
 class TrainResult(NamedTuple):
     run_dir: Path
     metrics: list
-    best_val: float
+    best_objective: float  # the lowest validation objective of the run (the true -ELBO when beta = 1)
     interrupted: bool
 
 
@@ -65,41 +79,75 @@ def use_bf16(device: torch.device, precision: str) -> bool:
 
 
 def train_epoch(model, optimizer, scheduler, split: Split, config: TrainConfig, generator, epoch: int) -> dict:
-    """One pass over `split` in shuffled mini-batches; returns the mean loss terms."""
+    """One pass over `split` in shuffled mini-batches; returns the means of the model.Losses fields.
+
+    The five lines of a training step come first; the extras around them are named below.
+    """
     model.train()
     device = split.images.device
-    bf16 = use_bf16(device, config.precision)
-    sums, seen = torch.zeros(3, dtype=torch.float64), 0
-    steps = tqdm(
-        batches(split, config.batch_size, shuffle=True, generator=generator),
+    meter, steps = LossMeter(), _progress(split, config, generator, epoch)
+    for step, batch in enumerate(steps, 1):
+        x = batch.images.contiguous(memory_format=torch.channels_last)  # faster convolutions on CPU
+        with _autocast(device, config.precision):
+            losses = model.loss(x, config.beta)  # forward pass and loss: objective, neg_elbo, recon, kl
+        _check_finite(losses, epoch, step)
+        optimizer.zero_grad(set_to_none=True)  # forget the last step's gradients
+        losses.objective.backward()  # gradients of the objective
+        optimizer.step()  # move the weights against them
+        scheduler.step()  # the learning rate for the next step
+        meter.add(losses, len(batch))
+        steps.set_postfix(objective=f"{meter.means()['objective']:.2f}", refresh=False)
+    return meter.means()
+
+
+class LossMeter:
+    """Running means of the model.Losses fields over the images seen, in float64."""
+
+    def __init__(self):
+        self.sums, self.seen = torch.zeros(len(Losses._fields), dtype=torch.float64), 0
+
+    def add(self, losses: Losses, n: int) -> None:
+        self.sums += torch.stack(losses).detach().double().cpu() * n
+        self.seen += n
+
+    def means(self) -> dict:
+        return dict(zip(Losses._fields, (self.sums / self.seen).tolist(), strict=True))
+
+
+def _progress(split: Split, config: TrainConfig, generator, epoch: int):
+    """The epoch's shuffled batches behind a progress bar that disappears when the epoch ends."""
+    steps = batches(split, config.batch_size, shuffle=True, generator=generator)
+    return tqdm(
+        steps,
         total=num_batches(split, config.batch_size),
         desc=f"epoch {epoch}/{config.epochs}",
         leave=False,
         mininterval=0.5,
     )
-    for step, batch in enumerate(steps, 1):
-        x = batch.images.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            losses = model.loss(x, config.beta)
-        terms = torch.stack(losses).detach().double().cpu()
-        if not torch.isfinite(terms).all():
-            raise NonFiniteLoss(
-                f"training stopped: the loss became {terms[0].item()} at epoch {epoch}, step {step}; "
-                f"try a smaller --learning_rate (checkpoints and the best model are untouched)"
-            )
-        optimizer.zero_grad(set_to_none=True)
-        losses.total.backward()
-        optimizer.step()
-        scheduler.step()
-        sums += terms * len(batch)
-        seen += len(batch)
-        steps.set_postfix(loss=f"{sums[0].item() / seen:.2f}", refresh=False)
-    loss, recon, kl = (sums / seen).tolist()
-    return {"loss": loss, "recon": recon, "kl": kl}
+
+
+def _autocast(device: torch.device, precision: str):
+    """bf16 autocast where it pays (CUDA by default), a no-op elsewhere."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16(device, precision))
+
+
+def _check_finite(losses: Losses, epoch: int, step: int) -> None:
+    """Stop before a NaN or infinite loss reaches the weights."""
+    if not torch.isfinite(losses.objective.detach()):
+        raise NonFiniteLoss(
+            f"training stopped: the loss became {losses.objective.item()} at epoch {epoch}, step {step}; "
+            f"try a smaller --learning_rate (checkpoints and the best model are untouched)"
+        )
 
 
 class Run:
-    """Everything a training run carries between epochs, and how to save and restore it."""
+    """Everything a training run carries between epochs, and how it writes its folder.
+
+    The commit-point rule: an epoch's files are written in a fixed order (best.pth if the epoch improved
+    on it, the numbered checkpoint, metrics.csv, loss.png, the reconstructions) and last.pth last of all.
+    A crash before last.pth makes the resumed run redo that epoch, rewriting each of those files the same
+    way; vae_final.pth is written once the run is over, so a folder that holds it is a finished run.
+    """
 
     def __init__(self, config: TrainConfig, model_config: ModelConfig, device, steps_per_epoch: int):
         self.config, self.model_config, self.device = config, model_config, device
@@ -109,12 +157,15 @@ class Run:
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.learning_rate)
         if config.schedule == "onecycle":
             total = config.epochs * steps_per_epoch
-            self.scheduler = torch.optim.lr_scheduler.OneCycleLR(self.optimizer, config.learning_rate, total_steps=total)
+            self.scheduler = torch.optim.lr_scheduler.OneCycleLR(
+                self.optimizer, config.learning_rate, total_steps=total
+            )
         elif config.schedule == "constant":
             self.scheduler = torch.optim.lr_scheduler.ConstantLR(self.optimizer, factor=1.0, total_iters=0)
         else:
             raise VAEError(f"unknown schedule {config.schedule!r}: use constant or onecycle")
-        self.epoch, self.metrics, self.best_val = 0, [], math.inf
+        self.epoch, self.metrics, self.best_objective = 0, [], math.inf
+        self.saved_epoch = 0  # the epoch whose state last.pth holds
         self.run_dir: Path | None = None
 
     def payload(self) -> dict:
@@ -122,13 +173,15 @@ class Run:
         rng = {"torch": torch.get_rng_state(), "shuffle": self.generator.get_state()}
         if self.device.type == "cuda":
             rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        last = self.metrics[-1] if self.metrics else {}
         return {
             "model_state": self.model.state_dict(),
             "model_config": self.model_config.to_dict(),
             "train_config": asdict(self.config),
             "epoch": self.epoch,
             "metrics": list(self.metrics),
-            "val_loss": self.metrics[-1]["val_loss"] if self.metrics else math.inf,
+            "val_objective": last.get("val_objective", math.inf),
+            "val_neg_elbo": last.get("val_neg_elbo", math.inf),
             "optimizer_state": self.optimizer.state_dict(),
             "scheduler_state": self.scheduler.state_dict(),
             "rng_state": rng,
@@ -139,6 +192,7 @@ class Run:
         self.optimizer.load_state_dict(ckpt["optimizer_state"])
         self.scheduler.load_state_dict(ckpt["scheduler_state"])
         self.epoch, self.metrics = ckpt["epoch"], list(ckpt["metrics"])
+        self.saved_epoch = self.epoch
         torch.set_rng_state(ckpt["rng_state"]["torch"])
         self.generator.set_state(ckpt["rng_state"]["shuffle"])
         if "cuda" in ckpt["rng_state"] and self.device.type == "cuda":
@@ -149,83 +203,116 @@ class Run:
         save_checkpoint(self.payload(), path)
         return path
 
+    @property
+    def last(self) -> Path:
+        return self.run_dir / "last.pth"
+
+    def record_epoch(self, row: dict, recon_images: torch.Tensor) -> None:
+        """Add the epoch's row and write its files in commit-point order (see the class docstring)."""
+        epoch, every = row["epoch"], self.config.save_every
+        self.epoch, self.metrics = epoch, self.metrics + [row]
+        if row["val_objective"] < self.best_objective:
+            self.save("best.pth")
+            self.best_objective = row["val_objective"]  # only once best.pth holds it (Ctrl-C may land mid-save)
+        if epoch % every == 0:
+            self.save(f"checkpoint_epoch_{epoch:04d}.pth")
+        runs.write_metrics(self.metrics, self.run_dir)
+        plots.save_figure(plots.loss_figure(self.metrics), self.run_dir / "loss.png")
+        if epoch == 1 or epoch % every == 0 or epoch == self.config.epochs:
+            plots.save_png(
+                plots.reconstructions(self.model, recon_images), self.run_dir / f"reconstructions_epoch_{epoch:04d}.png"
+            )
+        self.save("last.pth")  # the commit point
+        self.saved_epoch = epoch
+
+    def offer_best(self, checkpoint_dir) -> None:
+        """Replace checkpoints/best_model/vae_best.pth with this run's best if it competes and is better; say which."""
+        ours = self.run_dir / "best.pth"
+        if not ours.exists():  # interrupted before the first epoch's best was saved
+            return
+        reason = why_not_competing(self.config)
+        if reason:
+            print(f"Best model not offered: {reason}; this run's best stays in {display_path(ours)}")
+            return
+        payload, target = load_checkpoint(ours), best_path(checkpoint_dir)
+        replaced, previous = update_best(payload, target)
+        if replaced:
+            was = f"previous {previous:.2f}" if math.isfinite(previous) else "no previous best"
+            print(f"New best model: val −ELBO {payload['val_neg_elbo']:.2f} ({was}) -> {display_path(target)}")
+        else:
+            print(
+                f"Best model kept: its val −ELBO {previous:.2f} beats this run's "
+                f"{payload['val_neg_elbo']:.2f} ({display_path(target)})"
+            )
+
+    def finish(self, checkpoint_dir) -> Path:
+        """Offer the best model, then write vae_final.pth: the mark of a finished run."""
+        self.offer_best(checkpoint_dir)
+        return self.save("vae_final.pth")
+
 
 def _log_epoch(row: dict, epochs: int) -> None:
+    objective = f"objective {row['val_objective']:7.2f}  " if row["val_objective"] != row["val_neg_elbo"] else ""
     tqdm.write(
         f"epoch {row['epoch']:>4}/{epochs}  "
-        f"train −ELBO {row['train_loss']:7.2f} (recon {row['train_recon']:6.2f} + KL {row['train_kl']:5.2f})  "
-        f"val −ELBO {row['val_loss']:7.2f} (recon {row['val_recon']:6.2f} + KL {row['val_kl']:5.2f})  "
-        f"{row['seconds']:5.1f} s"
+        f"train −ELBO {row['train_neg_elbo']:7.2f} (recon {row['train_recon']:6.2f} + KL {row['train_kl']:5.2f})  "
+        f"val −ELBO {row['val_neg_elbo']:7.2f} (recon {row['val_recon']:6.2f} + KL {row['val_kl']:5.2f})  "
+        f"{objective}{row['seconds']:5.1f} s"
     )
 
 
-def _offer_best(run: Run, checkpoint_dir) -> None:
-    """Replace checkpoints/best_model/vae_best.pth with this run's best only if it is better; say which."""
-    ours = run.run_dir / "best.pth"
-    if not ours.exists():  # interrupted before the first epoch's best was saved
-        return
-    payload, target = load_checkpoint(ours), best_path(checkpoint_dir)
-    replaced, previous = update_best(payload, target)
-    if replaced:
-        was = f"previous {previous:.2f}" if math.isfinite(previous) else "no previous best"
-        print(f"New best model: val −ELBO {payload['val_loss']:.2f} ({was}) -> {target}")
-    else:
-        print(f"Best model kept: its val −ELBO {previous:.2f} beats this run's {payload['val_loss']:.2f} ({target})")
-
-
 def _run_epochs(run: Run, data: MNIST, checkpoint_dir, on_epoch=None) -> TrainResult:
-    """The epoch loop shared by new and resumed runs.
-
-    last.pth is written last in each epoch, and vae_final.pth last of all: a crash before either makes
-    the resumed run redo that epoch (or the finishing steps), rewriting every file it writes.
-    """
+    """The epoch loop shared by new and resumed runs: train, validate, record; then finish the run."""
     config = run.config
     train_split = data.train.head(config.train_images) if config.train_images else data.train
     train_split, val_split = train_split.to(run.device), data.val.to(run.device)
-    shown = val_split.images[:RECON_IMAGES]
-    last, saved = run.run_dir / "last.pth", run.epoch  # saved: the epoch whose state last.pth holds
+    recon_images = val_split.images[:RECON_IMAGES]
     try:
         runs.write_metrics(run.metrics, run.run_dir)  # on resume: drops rows of epochs after the checkpoint
         while run.epoch < config.epochs:
             epoch, start = run.epoch + 1, time.perf_counter()
             train = train_epoch(run.model, run.optimizer, run.scheduler, train_split, config, run.generator, epoch)
             val = estimate_elbo(run.model, val_split, beta=config.beta)
-            if not math.isfinite(val["loss"]):  # NaN weights or NaN images: stop before saving anything
+            if not math.isfinite(val["objective"]):  # NaN weights or NaN images: stop before saving anything
                 raise NonFiniteLoss(
-                    f"training stopped: the validation loss became {val['loss']} after epoch {epoch}; check the images "
-                    f"for NaN or try a smaller --learning_rate (checkpoints and the best model are untouched)"
+                    f"training stopped: the validation loss became {val['objective']} after epoch {epoch}; "
+                    "check the images for NaN or try a smaller --learning_rate "
+                    "(checkpoints and the best model are untouched)"
                 )
-            row = {"epoch": epoch, **{f"train_{k}": v for k, v in train.items()}, **{f"val_{k}": v for k, v in val.items()}}
+            row = {
+                "epoch": epoch,
+                **{f"train_{k}": v for k, v in train.items()},
+                **{f"val_{k}": v for k, v in val.items()},
+            }
             row.update(lr=run.optimizer.param_groups[0]["lr"], seconds=time.perf_counter() - start)
-            run.epoch, run.metrics = epoch, run.metrics + [row]
             _log_epoch(row, config.epochs)
-            if val["loss"] < run.best_val:
-                run.save("best.pth")
-                run.best_val = val["loss"]  # only once best.pth holds it (Ctrl-C may land mid-save)
-            if epoch % config.save_every == 0:
-                run.save(f"checkpoint_epoch_{epoch:04d}.pth")
-            runs.write_metrics(run.metrics, run.run_dir)
-            plots.save_figure(plots.loss_figure(run.metrics), run.run_dir / "loss.png")
-            if epoch == 1 or epoch % config.save_every == 0 or epoch == config.epochs:
-                plots.save_png(plots.reconstructions(run.model, shown), run.run_dir / f"reconstructions_epoch_{epoch:04d}.png")
-            run.save("last.pth")  # the epoch's commit point
-            saved = epoch
+            run.record_epoch(row, recon_images)
             if on_epoch is not None:
                 on_epoch(row, run.model)
-        _offer_best(run, checkpoint_dir)
-        final = run.save("vae_final.pth")  # written last: a run folder holding vae_final.pth is finished
+        final = run.finish(checkpoint_dir)
     except KeyboardInterrupt:
-        print(f"\nInterrupted: {last} holds the run after epoch {saved} of {config.epochs}")
-        print(f"Resume with: vae-train --resume {last}")
-        _offer_best(run, checkpoint_dir)
-        return TrainResult(run.run_dir, run.metrics[:saved], run.best_val, interrupted=True)
+        print(f"\nInterrupted: {display_path(run.last)} holds the run after epoch {run.saved_epoch} of {config.epochs}")
+        print(f"Resume with: vae-train --resume {display_path(run.last)}")
+        run.offer_best(checkpoint_dir)
+        return TrainResult(run.run_dir, run.metrics[: run.saved_epoch], run.best_objective, interrupted=True)
     except OSError as err:
         raise VAEError(
             f"could not write {err.filename or 'to ' + str(run.run_dir)}: {err.strerror or err}; free disk space, "
-            f"then resume with: vae-train --resume {last} (it holds epoch {saved})"
+            f"then resume with: vae-train --resume {display_path(run.last)} (it holds epoch {run.saved_epoch})"
         ) from None
-    print(f"Finished {config.epochs} epochs: final model {final}, best val −ELBO {run.best_val:.2f}")
-    return TrainResult(run.run_dir, run.metrics, run.best_val, interrupted=False)
+    best = "val −ELBO" if config.beta == 1 else "val objective"
+    print(f"Finished {config.epochs} epochs: final model {display_path(final)}, best {best} {run.best_objective:.2f}")
+    return TrainResult(run.run_dir, run.metrics, run.best_objective, interrupted=False)
+
+
+def _refuse_rewind(path: Path, epoch: int, last: Path, rewind: bool) -> None:
+    """A one-line VAEError when resuming from `path` would silently retrain and overwrite later epochs."""
+    later = load_checkpoint(last)["epoch"] if last.is_file() and path.resolve() != last.resolve() else epoch
+    if later > epoch and not rewind:
+        raise VAEError(
+            f"{path.name} holds epoch {epoch}, but {last} holds epoch {later}: resuming from it would retrain and "
+            f"overwrite epochs {epoch + 1}-{later}; resume from {last}, or add --rewind to do that on purpose"
+        )
 
 
 def _setup(device, data, data_dir, config: TrainConfig):
@@ -240,7 +327,14 @@ def _setup(device, data, data_dir, config: TrainConfig):
 
 
 def fit(
-    config=TrainConfig(), model_config=ModelConfig(), *, data=None, data_dir=None, device=None, checkpoint_dir=None, on_epoch=None
+    config=TrainConfig(),
+    model_config=ModelConfig(),
+    *,
+    data=None,
+    data_dir=None,
+    device=None,
+    checkpoint_dir=None,
+    on_epoch=None,
 ):
     """Train a new model; writes a run folder under checkpoint_dir and returns a TrainResult.
 
@@ -252,33 +346,47 @@ def fit(
     run = Run(config, model_config, device, steps)
     run.run_dir = runs.new_run_dir(checkpoint_dir)
     try:
-        runs.write_config({"model": model_config.to_dict(), "train": asdict(config), "device": str(device)}, run.run_dir)
+        runs.write_config(
+            {"model": model_config.to_dict(), "train": asdict(config), "device": str(device)}, run.run_dir
+        )
     except OSError as err:
-        raise VAEError(f"could not write {run.run_dir / 'config.json'}: {err.strerror}; free disk space or pick another --checkpoint-dir") from None
+        raise VAEError(
+            f"could not write {run.run_dir / 'config.json'}: {err.strerror}; "
+            "free disk space or pick another --checkpoint-dir"
+        ) from None
     run.save("last.pth")  # epoch 0: a run interrupted in its first epoch can still be resumed
-    print(f"Run folder: {run.run_dir}")
+    print(f"Run folder: {display_path(run.run_dir)}")
     return _run_epochs(run, data, checkpoint_dir, on_epoch)
 
 
-def resume(path, *, data=None, data_dir=None, device=None, checkpoint_dir=None, on_epoch=None):
-    """Continue the run that wrote checkpoint `path`, in the same run folder, from where it stopped."""
+def resume(path, *, rewind=False, data=None, data_dir=None, device=None, checkpoint_dir=None, on_epoch=None):
+    """Continue the run that wrote checkpoint `path`, in the same run folder, from where it stopped.
+
+    A checkpoint older than the run's last.pth is refused unless `rewind`: resuming from it retrains,
+    and overwrites, the epochs after it.
+    """
     ckpt = load_checkpoint(path)
     if "train_config" not in ckpt or "optimizer_state" not in ckpt:
-        raise VAEError(f"{path} holds a model but no training state (it is not from a run folder); it cannot be resumed")
+        raise VAEError(
+            f"{path} holds a model but no training state (it is not from a run folder); it cannot be resumed"
+        )
     run_dir = Path(path).resolve().parent
     if not (run_dir / "config.json").is_file():  # e.g. best_model/vae_best.pth, or a copy someone shared
         raise VAEError(f"{path} is not in its run folder (no config.json beside it); resume from that run's last.pth")
     config, final = TrainConfig(**ckpt["train_config"]), run_dir / "vae_final.pth"
     if final.is_file():
-        print(f"Nothing to do: {run_dir} is a finished run of {config.epochs} epochs (final model {final}).")
-        return TrainResult(run_dir, load_checkpoint(final)["metrics"], stored_val_loss(run_dir / "best.pth"), interrupted=False)
+        done = f"a finished run of {config.epochs} epochs (final model {display_path(final)})"
+        print(f"Nothing to do: {display_path(run_dir)} is {done}.")
+        best = stored_score(run_dir / "best.pth", "val_objective")
+        return TrainResult(run_dir, load_checkpoint(final)["metrics"], best, interrupted=False)
+    _refuse_rewind(Path(path), ckpt["epoch"], run_dir / "last.pth", rewind)
     device, data, steps = _setup(device, data, data_dir, config)
     run = Run(config, ModelConfig(**ckpt["model_config"]), device, steps)
     run.restore(ckpt)
-    run.run_dir, run.best_val = run_dir, stored_val_loss(run_dir / "best.pth")
+    run.run_dir, run.best_objective = run_dir, stored_score(run_dir / "best.pth", "val_objective")
     remove_temporaries(run_dir)  # left by a process killed mid-save
     if run.epoch < config.epochs:
-        print(f"Resuming {run_dir} at epoch {run.epoch + 1} of {config.epochs}")
+        print(f"Resuming {display_path(run_dir)} at epoch {run.epoch + 1} of {config.epochs}")
     else:  # killed after the last epoch, before the best model and vae_final.pth were written
-        print(f"Finishing {run_dir}: all {config.epochs} epochs are done")
+        print(f"Finishing {display_path(run_dir)}: all {config.epochs} epochs are done")
     return _run_epochs(run, data, Path(checkpoint_dir or settings.checkpoint_dir()), on_epoch)

@@ -1,0 +1,108 @@
+"""Pictures and arrays: .npy and PNG round trips, the loss curves (with the objective when beta != 1), the
+reconstructions and the layer table, all computed in eval mode without changing the model's mode."""
+
+import io
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from vaelib import plots
+from vaelib.model import VAE
+
+
+def rows(beta: float, epochs: int = 3) -> list[dict]:
+    """Metric rows as the trainer writes them: objective = recon + beta·KL, neg_elbo = recon + KL."""
+    out = []
+    for e in range(1, epochs + 1):
+        row = {"epoch": e, "lr": 1e-3, "seconds": 1.0}
+        for split, recon, kl in (("train", 200.0 - 10 * e, 5.0 + e), ("val", 190.0 - 10 * e, 4.0 + e)):
+            row.update({f"{split}_recon": recon, f"{split}_kl": kl})
+            row.update({f"{split}_objective": recon + beta * kl, f"{split}_neg_elbo": recon + kl})
+        out.append(row)
+    return out
+
+
+def test_save_array_round_trip(tmp_path):
+    """(N, 1, 28, 28) images -> a float32 .npy array (N, 28, 28) with the same values; no temporary file left."""
+    images = torch.rand(5, 1, 28, 28, generator=torch.Generator().manual_seed(0)).double()
+    path = tmp_path / "digits.npy"
+    plots.save_array(images, path)
+    loaded = np.load(path)
+    assert loaded.shape == (5, 28, 28) and loaded.dtype == np.float32
+    np.testing.assert_array_equal(loaded, images[:, 0].float().numpy())
+    assert [p.name for p in tmp_path.iterdir()] == ["digits.npy"]
+
+
+def test_png_bytes_round_trip():
+    """One digit -> a 28 x 28 grey PNG whose pixels are round(255 x); a batch -> a grid with 2-pixel padding."""
+    image = torch.rand(1, 28, 28, generator=torch.Generator().manual_seed(1))
+    decoded = np.array(Image.open(io.BytesIO(plots.png_bytes(image))))
+    assert decoded.shape == (28, 28)
+    np.testing.assert_array_equal(decoded, (image[0] * 255).round().byte().numpy())
+    grid = Image.open(io.BytesIO(plots.png_bytes(torch.rand(6, 1, 28, 28), nrow=3)))
+    assert grid.size == (2 + 3 * 30, 2 + 2 * 30)
+
+
+def test_loss_figure_for_beta_1_has_no_objective_line():
+    """beta = 1: objective and -ELBO are the same number, drawn once: train and validation in each panel."""
+    data = rows(beta=1.0)
+    fig = plots.loss_figure(data)
+    first, recon, kl = fig.axes
+    assert [line.get_label() for line in first.get_lines()] == ["train", "validation"]
+    np.testing.assert_array_equal(first.get_lines()[1].get_ydata(), [row["val_neg_elbo"] for row in data])
+    np.testing.assert_array_equal(recon.get_lines()[0].get_ydata(), [row["train_recon"] for row in data])
+    np.testing.assert_array_equal(kl.get_lines()[1].get_ydata(), [row["val_kl"] for row in data])
+
+
+def test_loss_figure_shows_the_objective_for_beta():
+    """beta != 1: the first panel adds the trained objective (recon + β·KL), dashed, for train and validation."""
+    data = rows(beta=0.5)
+    first = plots.loss_figure(data).axes[0]
+    lines = {line.get_label(): line for line in first.get_lines()}
+    assert set(lines) == {"train", "validation", "train objective (recon + β·KL)", "val objective (recon + β·KL)"}
+    np.testing.assert_array_equal(lines["validation"].get_ydata(), [row["val_neg_elbo"] for row in data])
+    objective = lines["val objective (recon + β·KL)"]
+    np.testing.assert_array_equal(objective.get_ydata(), [row["val_objective"] for row in data])
+    assert objective.get_linestyle() == "--"
+    assert all(o < n for o, n in zip(objective.get_ydata(), lines["validation"].get_ydata(), strict=True))
+
+
+def test_save_figure_writes_a_png(tmp_path):
+    plots.save_figure(plots.loss_figure(rows(beta=1.0)), tmp_path / "loss.png")
+    assert (tmp_path / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert Image.open(tmp_path / "loss.png").size == (1100, 320)
+
+
+@pytest.fixture
+def model() -> VAE:
+    torch.manual_seed(0)
+    return VAE().train()
+
+
+def test_reconstructions_keep_the_training_mode(model):
+    """Originals above their reconstructions, decoded from the posterior mean in eval mode; still training after."""
+    images = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(2))
+    stacked = plots.reconstructions(model, images)
+    assert model.training and stacked.shape == (8, 1, 28, 28) and not stacked.requires_grad
+    assert torch.equal(stacked[:4], images)
+    model.eval()
+    with torch.no_grad():
+        expected = model.decode(model.encode(images)[0])
+    torch.testing.assert_close(stacked[4:], expected)
+
+
+def test_layer_table_counts_every_parameter(model):
+    """One row per layer of a real forward pass: the parameters add up to the model's, the shapes are the documented
+    ones, z sits right after fc_log_var; the model stays in training mode."""
+    table = plots.layer_table(model, batch_size=3)
+    assert model.training
+    assert sum(row["params"] for row in table) == sum(p.numel() for p in model.parameters())
+    by_name = {row["layer"]: row for row in table}
+    assert by_name["x"]["output"] == (3, 1, 28, 28) and by_name["encoder.7"]["output"] == (3, 3136)
+    assert by_name["fc_mu"]["output"] == by_name["z"]["output"] == (3, 2)
+    assert by_name["decoder.6"]["output"] == (3, 1, 28, 28)
+    names = [row["layer"] for row in table]
+    assert names.index("z") == names.index("fc_log_var") + 1
+    assert plots.format_layer_table(table).splitlines()[-1].split()[-1] == f"{sum(r['params'] for r in table):,}"
