@@ -27,7 +27,15 @@ COMMANDS = {
     "vae-classifier": train_classifier.build_parser,
 }
 MULTI_WORD = {  # every multi-word flag of each command, in the spelling --help shows
-    "vae-train": ["--latent_dim", "--batch_size", "--learning_rate", "--data-dir", "--checkpoint-dir", "--save-every"],
+    "vae-train": [
+        "--latent_dim",
+        "--batch_size",
+        "--learning_rate",
+        "--kl-warmup",
+        "--data-dir",
+        "--checkpoint-dir",
+        "--save-every",
+    ],
     "vae-generate": ["--num_samples", "--latent_dim", "--save-array", "--data-dir"],
     "vae-evaluate": ["--num_samples", "--test_images", "--batch_size", "--data-dir"],
     "vae-classifier": ["--data-dir"],
@@ -175,6 +183,15 @@ def test_positive():
             parse(text)
 
 
+def test_dropout_rate():
+    """A dropout probability: from 0 up to, not including, 1."""
+    assert cli.dropout_rate("0") == 0.0 and cli.dropout_rate("0.25") == 0.25 and cli.dropout_rate("0.999") == 0.999
+    mistakes = [("1", "got 1"), ("1.5", "got 1.5"), ("-0.1", "got -0.1"), ("x", "expected a float, got 'x'")]
+    for text, message in mistakes:
+        with pytest.raises(argparse.ArgumentTypeError, match=message):
+            cli.dropout_rate(text)
+
+
 def test_explicit_flags():
     """Only the flags given on the command line (their default is None), with the values given, falsy ones too."""
     args = train_cli.build_parser().parse_args(["--epochs", "4", "--beta", "0", "--seed", "0"])
@@ -257,6 +274,11 @@ BAD_TRAIN = {
     "not a number": (["--epochs", "ten"], "expected a int"),
     "abbreviated flag": (["--epoch", "3"], "unrecognized arguments: --epoch 3"),
     "unknown recipe": (["--recipe", "slow"], "invalid choice: 'slow'"),
+    "dropout 1": (["--dropout", "1"], "argument --dropout: must be at least 0 and below 1, got 1"),
+    "negative dropout": (["--dropout", "-0.1"], "argument --dropout: must be at least 0 and below 1, got -0.1"),
+    "dropout not a number": (["--dropout", "x"], "argument --dropout: expected a float, got 'x'"),
+    "unknown data kind": (["--data", "colour"], "argument --data: invalid choice: 'colour'"),
+    "negative warm-up": (["--kl_warmup", "-1"], "argument --kl-warmup/--kl_warmup: must be at least 0, got -1"),
     "missing MNIST": (["--data-dir", "{d}/empty"], "MNIST not found"),
     "resume a missing checkpoint": (["--resume", "{d}/nope.pth"], "checkpoint not found"),
     "resume a pickle carrying code": (["--resume", "{d}/evil.pth"], "refused to load"),
@@ -267,7 +289,8 @@ BAD_TRAIN = {
     ),
 }
 BAD_EVALUATE = {
-    "zero k": (["--k", "0"], "must be greater than 0"),
+    "negative k": (["--k", "-1"], "argument --k: must be at least 0, got -1"),
+    "unknown data kind": (["--data", "colour"], "argument --data: invalid choice: 'colour'"),
     "zero test images": (["--test-images", "0"], "must be greater than 0"),
     "abbreviated flag": (["--num", "5"], "unrecognized arguments: --num 5"),
 }

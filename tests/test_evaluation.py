@@ -1,20 +1,24 @@
 """Evaluation: the scorecard against the metrics it is made of, its table, the sizes evaluate_checkpoint picks
-(defaults, quick mode, explicit sizes), and the `vae-evaluate` command."""
+(defaults, quick mode, explicit sizes, the seeded test subset), scoring on grey or binary digits, and the
+`vae-evaluate` command."""
 
 import json
 import math
 import subprocess
 import sys
+from dataclasses import asdict
 
 import pytest
 import torch
 
-from vaelib import MNIST, VAE, ModelConfig, Split, evaluation, metrics
-from vaelib.classifier import Classifier, image_features, predict_proba
+from vaelib import MNIST, VAE, ModelConfig, Split, data, evaluation, metrics
+from vaelib.classifier import Classifier, image_features, load_classifier, predict_proba
+from vaelib.evaluate import build_parser as evaluate_build_parser
 from vaelib.evaluate import main as evaluate_main
 from vaelib.evaluation import format_scorecard, scorecard
 from vaelib.latent import encode_means
 from vaelib.sampling import prior_samples
+from vaelib.trainer import TrainConfig
 
 
 @pytest.fixture
@@ -86,21 +90,26 @@ def test_format_scorecard_is_a_markdown_table(model, judge, synthetic):
 
 @pytest.fixture
 def recorded(monkeypatch, save_model):
-    """evaluate_checkpoint with scorecard replaced by a recorder and 1,200 blank test images: the sizes it picks."""
+    """evaluate_checkpoint with scorecard replaced by a recorder and 1,200 test images whose labels are their
+    indices (each image is blank but for its first pixel, index / 1200): the sizes it picks. `sizes.picked` holds the
+    labels of the test images scored and the real images passed for the Fréchet distance, last call."""
     calls = []
 
-    def record(model, test, classifier, k, num_samples, batch_size, seed, reference):
+    def record(model, test, classifier, k, num_samples, batch_size, seed, reference, real):
         calls.append({"test_images": len(test), "k": k, "num_samples": num_samples, "reference": len(reference)})
+        sizes.picked = {"labels": test.labels, "images": test.images, "real": real}
         return {"recorded": True}
 
-    blank = Split(torch.zeros(1200, 1, 28, 28), torch.zeros(1200, dtype=torch.long))
+    images = torch.zeros(1200, 1, 28, 28)
+    images[:, 0, 0, 0] = torch.arange(1200) / 1200
+    indexed = Split(images, torch.arange(1200))
     monkeypatch.setattr(evaluation, "scorecard", record)
-    monkeypatch.setattr(evaluation, "load_mnist", lambda data_dir=None: MNIST(blank, blank.head(10), blank))
+    monkeypatch.setattr(evaluation, "load_mnist", lambda data_dir=None: MNIST(indexed, indexed.head(10), indexed))
     path = save_model(VAE())
 
     def sizes(quick=False, **explicit):
         result = evaluation.evaluate_checkpoint(path, torch.device("cpu"), quick, seed=4, **explicit)
-        assert result == {"checkpoint": str(path), "device": "cpu", "seed": 4, "recorded": True}
+        assert result == {"checkpoint": str(path), "device": "cpu", "seed": 4, "data": "grey", "recorded": True}
         return calls.pop()
 
     return sizes
@@ -112,7 +121,150 @@ def test_evaluate_checkpoint_sizes(recorded):
     assert recorded(quick=True) == {"test_images": 500, "k": 10, "num_samples": 500, "reference": 500}
     assert recorded(quick=True, k=50) == {"test_images": 500, "k": 50, "num_samples": 500, "reference": 500}
     assert recorded(test_images=300, num_samples=7) == {"test_images": 300, "k": 1000, "num_samples": 7, "reference": 7}
+    assert recorded(k=0) == {"test_images": 1200, "k": 0, "num_samples": 10_000, "reference": 1200}
     assert evaluation.QUICK_EVALUATION == {"test_images": 500, "k": 10, "num_samples": 500}
+
+
+def test_test_images_is_a_seeded_subset(recorded):
+    """test_images = N scores Split.subset(N) of the test set: N distinct images in test-set order from all of it,
+    not the first N (the test set is ordered by writer), the same ones every time; a grey model compares its
+    samples with those very images, and all of them is the whole test set in order."""
+    recorded(test_images=300)
+    picked = recorded.picked
+    labels, index = picked["labels"], (picked["images"][:, 0, 0, 0] * 1200).round().long()
+    assert torch.equal(labels, index) and len(set(labels.tolist())) == 300
+    assert torch.equal(labels, labels.sort().values) and labels.max() > 600
+    order = Split(torch.zeros(1200, 1, 1, 1), torch.arange(1200))
+    assert torch.equal(labels, order.subset(300, seed=data.SUBSET_SEED).labels)
+    assert torch.equal(picked["real"], picked["images"])
+    recorded(quick=True)
+    assert torch.equal(recorded.picked["labels"], order.subset(500).labels)
+    recorded(test_images=300)
+    assert torch.equal(recorded.picked["labels"], labels)
+    recorded()
+    assert torch.equal(recorded.picked["labels"], torch.arange(1200))
+
+
+def test_test_images_help_says_random():
+    text = evaluate_build_parser().format_help()
+    assert "first N" not in text
+
+
+# ----- skipping the bound, KL per dimension, binary digits
+
+
+def test_scorecard_k0_skips_the_bound(model, judge, synthetic):
+    """k = 0: no IWAE bound (None in the dict, 'skipped' in the table), everything else as with k > 0."""
+    skipped = scorecard(model, synthetic.test, judge, k=0, num_samples=20, progress=False)
+    full = scorecard(model, synthetic.test, judge, k=3, num_samples=20, progress=False)
+    assert skipped["iwae"] is None and skipped["iwae_bpd"] is None and skipped["iwae_k"] == 0
+    same = ("neg_elbo", "recon", "kl", "active_units", "kl_per_dim", "frechet_distance", "class_entropy")
+    assert {key: skipped[key] for key in same} == {key: full[key] for key in same}
+    rows = table_rows(format_scorecard(skipped))
+    assert rows["IWAE bound, k=0 (nats/image)"] == rows["IWAE bound, k=0 (bits/dim)"] == "skipped (k=0)"
+    assert json.loads(json.dumps(skipped))["iwae"] is None  # --json writes null
+
+
+def table_rows(table: str) -> dict:
+    return {line.split("|")[1].strip(): line.split("|")[2].strip() for line in table.splitlines()[2:]}
+
+
+def test_scorecard_kl_per_dim(model, judge, synthetic):
+    """kl_per_dim: one float per latent dimension, metrics.kl_per_dimension on the test images, adding up to the
+    KL; the table lists them largest first."""
+    result = scorecard(model, synthetic.test, judge, k=2, num_samples=20, progress=False)
+    kl = result["kl_per_dim"]
+    assert isinstance(kl, list) and len(kl) == 4 and all(isinstance(v, float) and v >= 0 for v in kl)
+    assert sum(kl) == pytest.approx(result["kl"], rel=1e-5)
+    assert kl == pytest.approx(metrics.kl_per_dimension(model, synthetic.test).tolist(), rel=1e-5)
+    shown = table_rows(format_scorecard(result))["KL per dimension, largest first"]
+    assert shown == " ".join(f"{v:.2f}" for v in sorted(kl, reverse=True))
+
+
+def test_scorecard_compares_samples_with_real(model, judge, synthetic):
+    """`real` images, when given, are what the samples' Fréchet distance is measured against (not `test`)."""
+    real = synthetic.train.images[:128]
+    result = scorecard(model, synthetic.test, judge, k=0, num_samples=50, seed=2, progress=False, real=real)
+    samples = prior_samples(model, 50, seed=2)
+    fd = metrics.frechet_distance(image_features(judge, samples), image_features(judge, real))
+    assert result["frechet_distance"] == pytest.approx(fd, rel=1e-3)
+    default = scorecard(model, synthetic.test, judge, k=0, num_samples=50, seed=2, progress=False)
+    assert default["frechet_distance"] != pytest.approx(fd, rel=1e-3)
+
+
+@pytest.fixture
+def binary_checkpoint(save_model, mnist, monkeypatch):
+    """A 2-D model saved as a binary run saves it (train_config data = binary), MNIST from the session fixture. Its
+    encoder means are scaled up so that its scores on grey, fixed-binary and other-binary digits differ by tenths of
+    a nat (a random decoder's Bernoulli likelihood is linear in x, so only the codes tell the three apart)."""
+    monkeypatch.setattr(evaluation, "load_mnist", lambda data_dir=None: mnist)
+    torch.manual_seed(3)
+    model = VAE(ModelConfig(latent_dim=2)).eval()
+    with torch.no_grad():
+        model.fc_mu.weight.mul_(20)
+    return save_model(model, "binary.pth", train_config=asdict(TrainConfig(data="binary"))), model
+
+
+def evaluate_quietly(path, **kwargs) -> dict:
+    return evaluation.evaluate_checkpoint(path, torch.device("cpu"), k=2, num_samples=50, test_images=200, **kwargs)
+
+
+def test_binary_checkpoint_scored_on_binary(binary_checkpoint, mnist, capsys):
+    """A model trained on binary digits is scored, by default, on the fixed binarisation of the seeded test subset
+    (-ELBO and IWAE bound as the metrics give them there), its samples compared with the grey test digits."""
+    path, model = binary_checkpoint
+    result = evaluate_quietly(path)
+    assert result["data"] == "binary" and result["test_images"] == 200
+    real = mnist.test.subset(200)
+    test = data.as_data_kind(mnist.test, "binary").subset(200)  # each test image keeps its one binarisation
+    assert result["neg_elbo"] == pytest.approx(metrics.estimate_elbo(model, test)["neg_elbo"], abs=1e-3)
+    assert result["iwae"] == pytest.approx(metrics.iwae_bound(model, test, k=2), abs=1e-3)
+    assert sum(result["kl_per_dim"]) == pytest.approx(result["kl"], rel=1e-5)
+    for other in (real, data.binarized(mnist.test, seed=1).subset(200)):  # grey, and another binarisation
+        assert abs(result["neg_elbo"] - metrics.estimate_elbo(model, other)["neg_elbo"]) > 0.1
+    judge = load_classifier()
+    fd = metrics.frechet_distance(
+        image_features(judge, prior_samples(model, 50, seed=0)), image_features(judge, real.images)
+    )
+    assert result["frechet_distance"] == pytest.approx(fd, rel=1e-3)
+    err = capsys.readouterr().err
+    assert "warning" not in err and "200 binary test images" in err
+    assert "| 200 (binary) |" in format_scorecard(result)
+
+
+def test_binary_checkpoint_scored_on_grey(binary_checkpoint, mnist, capsys):
+    """data_kind = "grey" overrides what the checkpoint records, with a warning on stderr."""
+    path, model = binary_checkpoint
+    result = evaluate_quietly(path, data_kind="grey")
+    assert result["data"] == "grey"
+    real = mnist.test.subset(200)
+    assert result["neg_elbo"] == pytest.approx(metrics.estimate_elbo(model, real)["neg_elbo"], abs=1e-3)
+    err = capsys.readouterr().err
+    assert f"warning: {path} was trained on binary digits; scoring it on grey ones" in err
+
+
+def test_grey_checkpoint_on_binary_warns(save_model, mnist, monkeypatch, capsys):
+    """A model file with no train_config counts as grey-trained: no warning by default, one for binary."""
+    monkeypatch.setattr(evaluation, "load_mnist", lambda data_dir=None: mnist)
+    path = save_model(VAE())
+    assert evaluate_quietly(path)["data"] == "grey" and "warning" not in capsys.readouterr().err
+    assert evaluate_quietly(path, data_kind="binary")["data"] == "binary"
+    assert "trained on grey digits; scoring it on binary ones" in capsys.readouterr().err
+
+
+def test_evaluate_cli_data_and_k0(binary_checkpoint, capsys):
+    """`vae-evaluate --data grey --k 0 --json` on the binary model: grey scores, no bound (null), a warning; the table
+    form says skipped."""
+    path, _ = binary_checkpoint
+    argv = ["--checkpoint", str(path), "--k", "0", "--num_samples", "30", "--test_images", "50", "--device", "cpu"]
+    evaluate_main([*argv, "--data", "grey", "--json"])
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)
+    assert result["data"] == "grey" and result["iwae"] is None and result["iwae_k"] == 0
+    assert "trained on binary digits" in captured.err
+    evaluate_main(argv)
+    out = capsys.readouterr().out
+    assert "| 50 (binary) |" in out and "skipped (k=0)" in out
 
 
 def test_evaluate_cli_json_on_real_data(mnist_root, cli_env, save_model, tmp_path):
@@ -140,7 +292,7 @@ def test_evaluate_cli_prints_the_table(mnist_root, save_model, capsys):
     evaluate_main([*argv, "--data-dir", str(mnist_root), "--device", "cpu"])
     captured = capsys.readouterr()
     assert "(quick mode)" in captured.err
-    assert "| test images " in captured.out and "| 60 |" in captured.out and "IWAE bound, k=2" in captured.out
+    assert "| test images " in captured.out and "| 60 (grey) |" in captured.out and "IWAE bound, k=2" in captured.out
     assert "Fréchet distance, 40 samples" in captured.out
 
 

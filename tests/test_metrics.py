@@ -5,6 +5,7 @@ import math
 
 import pytest
 import torch
+from torch.distributions import Normal
 
 from vaelib import Split, latent, metrics
 from vaelib.model import VAE, ModelConfig, negative_elbo
@@ -74,6 +75,32 @@ def test_iwae_log_weights_match_hand_computation(model, images):
     torch.testing.assert_close(log_w[0], (log_px + log_pz - log_qz).detach(), rtol=1e-4, atol=1e-2)
 
 
+def test_iwae_log_weights_grey_16d():
+    """The same hand computation with grey pixels in (0, 1) (the softplus form holds for any x, not only 0/1) and a
+    16-D latent space, several draws and images; the density terms are written with torch.distributions."""
+    torch.manual_seed(2)
+    vae = VAE(ModelConfig(latent_dim=16)).eval()
+    with torch.no_grad():
+        vae.fc_mu.weight.mul_(10)
+        vae.fc_log_var.bias.uniform_(-3.0, 1.0)
+    x = torch.rand(5, 1, 28, 28, generator=torch.Generator().manual_seed(6))
+    log_w = metrics.iwae_log_weights(vae, x, k=3, chunk=7, generator=torch.Generator().manual_seed(8))
+    assert log_w.shape == (3, 5) and log_w.dtype == torch.float64
+    with torch.no_grad():
+        mu, log_var = (t.double() for t in vae.encode(x))
+        std = torch.exp(0.5 * log_var)
+        eps = torch.randn((3, 5, 16), generator=torch.Generator().manual_seed(8)).double()
+        z = mu + std * eps  # (3, 5, 16)
+        p = torch.sigmoid(vae.decode_logits(z.float().flatten(0, 1)).double()).view(3, 5, -1)
+        xd = x.double().flatten(1)
+        log_px = (xd * p.log() + (1 - xd) * (1 - p).log()).sum(-1)
+        log_pz = Normal(0.0, 1.0).log_prob(z).sum(-1)
+        log_qz = Normal(mu, std).log_prob(z).sum(-1)
+    expected = log_px + log_pz - log_qz
+    torch.testing.assert_close(log_w, expected, rtol=1e-4, atol=5e-2)
+    assert (log_qz - log_pz).mean() > 5  # posteriors far from the prior: a wrong density term would show
+
+
 def test_iwae_chunking_does_not_change_the_weights(model, images):
     a = metrics.iwae_log_weights(model, images, k=10, chunk=16, generator=torch.Generator().manual_seed(2))
     b = metrics.iwae_log_weights(model, images, k=10, chunk=10_000, generator=torch.Generator().manual_seed(2))
@@ -128,6 +155,70 @@ def test_active_units_of_a_model(model, images):
     assert mu.shape == (16, 4)
     expected = int((mu.double().var(dim=0) > metrics.ACTIVE_THRESHOLD).sum())
     assert metrics.active_units(mu) == expected and expected > 0  # fc_mu scaled by 20: the means do vary
+
+
+# ----- KL per dimension, rate and distortion
+
+
+def _collapse(model, dims):
+    """Force mu = 0 and log_var = 0 (q = N(0, 1), the prior) on latent dimensions `dims` for every image."""
+    with torch.no_grad():
+        for layer in (model.fc_mu, model.fc_log_var):
+            layer.weight[dims] = 0.0
+            layer.bias[dims] = 0.0
+    return model
+
+
+def test_kl_per_dimension_hand_computation(model, images):
+    """(latent_dim,) float64, non-negative, the closed-form KL of each dimension from model.encode (eval mode)
+    averaged over images, and summing to the -ELBO's KL term. The model is handed back in its mode."""
+    split = Split(images, torch.zeros(16, dtype=torch.long))
+    model.train()
+    kl = metrics.kl_per_dimension(model, split, batch_size=5)
+    assert model.training
+    assert kl.shape == (4,) and kl.dtype == torch.float64 and (kl >= 0).all()
+    model.eval()
+    with torch.no_grad():
+        mu, log_var = (t.double() for t in model.encode(images))
+    by_hand = (0.5 * (mu**2 + log_var.exp() - 1 - log_var)).mean(0)
+    torch.testing.assert_close(kl, by_hand, rtol=1e-5, atol=1e-6)
+    assert kl.sum().item() == pytest.approx(metrics.estimate_elbo(model, split)["kl"], rel=1e-5)
+    assert kl.min() > 0.01  # fc_mu scaled by 20: every dimension moves away from the prior
+
+
+def test_collapsed_dimension_has_zero_kl(model, images):
+    """A dimension whose posterior is the prior for every image (mu = 0, log_var = 0) has KL exactly 0 and is not
+    an active unit; the others keep their KL."""
+    split = Split(images, torch.zeros(16, dtype=torch.long))
+    before = metrics.kl_per_dimension(model, split)
+    active_before = metrics.active_units(latent.encode_means(model, split))
+    _collapse(model, [1])
+    kl = metrics.kl_per_dimension(model, split)
+    assert kl[1].item() == 0.0
+    torch.testing.assert_close(kl[[0, 2, 3]], before[[0, 2, 3]])
+    mu = latent.encode_means(model, split)
+    assert (mu[:, 1] == 0).all()
+    assert metrics.active_units(mu) == active_before - 1
+    assert kl.sum().item() == pytest.approx(metrics.estimate_elbo(model, split)["kl"], rel=1e-5)
+
+
+def test_all_collapsed_has_no_rate(model, images):
+    """Every dimension collapsed: no KL at all, no active unit, and the rate of rate_distortion is 0."""
+    split = Split(images, torch.zeros(16, dtype=torch.long))
+    _collapse(model, [0, 1, 2, 3])
+    assert torch.equal(metrics.kl_per_dimension(model, split), torch.zeros(4, dtype=torch.float64))
+    assert metrics.active_units(latent.encode_means(model, split)) == 0
+    assert metrics.rate_distortion(model, split)[0] == 0.0
+
+
+def test_rate_distortion_is_kl_and_recon(model, images):
+    split = Split(images, torch.zeros(16, dtype=torch.long))
+    elbo = metrics.estimate_elbo(model, split)
+    rate, distortion = metrics.rate_distortion(model, split)
+    assert (rate, distortion) == (elbo["kl"], elbo["recon"])
+    assert rate + distortion == pytest.approx(elbo["neg_elbo"], rel=1e-6)
+    other = metrics.estimate_elbo(model, split, seed=7)
+    assert metrics.rate_distortion(model, split, seed=7) == (other["kl"], other["recon"])
 
 
 # ----- the Fréchet distance

@@ -3,6 +3,7 @@
 nbval itself (pytest --nbval, see pyproject.toml) re-executes the notebooks; these tests check the files around it.
 """
 
+import re
 from pathlib import Path
 
 import jupytext
@@ -13,6 +14,7 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 PAIRS = sorted(NOTEBOOKS.glob("*.ipynb"))
 IGNORED = {"nbval-ignore-output", "nbval-skip"}  # tags under which nbval does not compare a cell's output
 IGNORE_COMMENTS = {"NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP"}
+WITH_SOLUTIONS = {"06_beta_and_autoencoders"}  # notebooks whose exercises come with worked solutions that nbval runs
 
 
 def cell_inputs(nb) -> list[tuple[str, str, tuple]]:
@@ -45,7 +47,14 @@ def read(path: Path):
 
 def test_the_notebooks_are_there():
     names = [p.stem for p in PAIRS]
-    for name in ("01_data", "02_model", "03_training", "04_generation"):
+    for name in (
+        "01_data",
+        "02_model",
+        "03_training",
+        "04_generation",
+        "05_latent_interpolation",
+        "06_beta_and_autoencoders",
+    ):
         assert name in names
 
 
@@ -99,6 +108,33 @@ def test_teaching_structure(path):
     text = "\n".join(cell.source for cell in read(path).cells if cell.cell_type == "markdown")
     for heading in ("What you will learn", "What you need", "Recap", "Exercises"):
         assert heading in text, f"{path.name} lacks '{heading}'"
+
+
+def exercises_and_solutions(nb) -> tuple[list[int], list[int]]:
+    """The numbers of the exercises listed under "## Exercises" and of the "### Solution N" sections."""
+    text = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+    listed = text.split("## Exercises", 1)[-1].split("### Solution", 1)[0]
+    exercises = [int(n) for n in re.findall(r"^(\d+)\. ", listed, re.M)]
+    return exercises, [int(n) for n in re.findall(r"^### Solution (\d+)", text, re.M)]
+
+
+@pytest.mark.parametrize("path", [p for p in PAIRS if p.stem in WITH_SOLUTIONS], ids=lambda p: p.stem)
+def test_every_exercise_has_a_solution(path):
+    """Each numbered exercise has a "### Solution N" section, in order, followed by code that nbval runs."""
+    nb = read(path)
+    exercises, solutions = exercises_and_solutions(nb)
+    assert exercises and solutions == exercises, f"{path.name}: exercises {exercises}, solutions {solutions}"
+    for n in solutions:
+        start = next(i for i, cell in enumerate(nb.cells) if f"### Solution {n}" in cell.source)
+        assert any(cell.cell_type == "code" for cell in nb.cells[start + 1 : start + 4]), f"solution {n} has no code"
+
+
+def test_missing_solution_is_detected():
+    nb = read(next(p for p in PAIRS if p.stem in WITH_SOLUTIONS))
+    last = max(i for i, cell in enumerate(nb.cells) if "### Solution" in cell.source)
+    nb.cells[last].source = nb.cells[last].source.replace("### Solution", "### Answer")
+    exercises, solutions = exercises_and_solutions(nb)
+    assert solutions != exercises
 
 
 def test_nbval_compares_at_least_half_the_cells_with_output():

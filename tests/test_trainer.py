@@ -1,11 +1,13 @@
 """Training on real digits: what a run writes, the config precedence, which runs may replace the best model,
-runs with beta != 1, refusing to rewind a run by accident, and one training epoch.
+runs with beta != 1, refusing to rewind a run by accident, one training epoch, the KL warm-up, and runs on binary
+digits (each pixel drawn afresh as 0/1).
 
 Crash safety, resuming and bad input are tested in test_reliability.py."""
 
 import contextlib
 import csv
 import io
+import itertools
 import json
 import math
 from dataclasses import asdict, replace
@@ -14,8 +16,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from vaelib import checkpoint, metrics, runs, trainer
+from vaelib import checkpoint, data, metrics, runs, trainer
 from vaelib import train as train_cli
+from vaelib.cli import explicit_flags
+from vaelib.data import Split
 from vaelib.errors import VAEError
 from vaelib.model import VAE, ModelConfig
 from vaelib.settings import display_path
@@ -262,3 +266,264 @@ def test_train_epoch_leaves_model_training(small_mnist):
     assert set(means) == {"objective", "neg_elbo", "recon", "kl"}
     assert means["objective"] == pytest.approx(means["recon"] + 0.25 * means["kl"], rel=1e-6)
     assert means["neg_elbo"] == pytest.approx(means["recon"] + means["kl"], rel=1e-6)
+
+
+# ----- the KL warm-up
+
+
+def test_train_config_new_fields():
+    """No warm-up and grey digits by default (the original design); both can be set like any other setting."""
+    config = TrainConfig()
+    assert (config.kl_warmup, config.data) == (0, "grey")
+    mine = make_config("fast", True, kl_warmup=3, data="binary")
+    assert mine == replace(make_config("fast", True), kl_warmup=3, data="binary")
+
+
+def test_kl_weight_without_warmup():
+    """kl_warmup = 0: the weight is beta at every point of every epoch, the very first step included."""
+    for beta in (0.0, 0.5, 1.0, 4.0):
+        config = TrainConfig(beta=beta)
+        for epoch in (1, 2, 10, 500):
+            assert trainer.kl_weight(config, epoch) == beta
+            assert all(trainer.kl_weight(config, epoch, done) == beta for done in (0.0, 0.01, 0.5, 1.0))
+
+
+def test_kl_weight_ramps_linearly():
+    """beta = 0.8 over 4 epochs: 0 at the very start, beta * t / 4 after t epochs of training (hand-written values),
+    beta once 4 epochs are done and ever after; non-decreasing and never above beta."""
+    config = TrainConfig(beta=0.8, kl_warmup=4)
+    assert trainer.kl_weight(config, 1, 0.0) == 0.0
+    by_hand = {
+        (1, 0.25): 0.05, (1, 1.0): 0.2, (2, 0.5): 0.3, (3, 1.0): 0.6, (4, 0.0): 0.6,
+        (4, 0.5): 0.7, (4, 1.0): 0.8, (5, 0.0): 0.8, (5, 0.5): 0.8, (100, 1.0): 0.8,
+    }  # fmt: skip
+    for (epoch, done), weight in by_hand.items():
+        assert trainer.kl_weight(config, epoch, done) == pytest.approx(weight, abs=1e-12), (epoch, done)
+    assert trainer.kl_weight(config, 2) == pytest.approx(0.4)  # done defaults to 1: the end of the epoch
+    grid = [(epoch, step / 8) for epoch in range(1, 8) for step in range(9)]
+    weights = [trainer.kl_weight(config, epoch, done) for epoch, done in grid]
+    assert weights == sorted(weights) and max(weights) == 0.8
+    ramp = [w for (epoch, done), w in zip(grid, weights, strict=True) if epoch - 1 + done <= 4]
+    steps = [b - a for a, b in itertools.pairwise(ramp) if b != a]
+    assert steps == pytest.approx([0.8 / 32] * len(steps)) and len(steps) == 32  # equal steps: linear
+    assert trainer.kl_weight(TrainConfig(beta=2.0, kl_warmup=1), 1000, 1.0) == 2.0
+
+
+def test_why_not_competing_new_settings():
+    """Runs on binary digits are measured in other nats than the grey runs: they do not compete (one-line reason);
+    a beta = 1 run with a warm-up ends on the VAE's own objective: it does."""
+    reason = why_not_competing(TrainConfig(data="binary"))
+    assert reason and "binary" in reason and "grey" in reason and "\n" not in reason
+    assert why_not_competing(TrainConfig(beta=1, data="grey")) is None
+    assert why_not_competing(TrainConfig(kl_warmup=10)) is None
+
+
+@contextlib.contextmanager
+def recording_training():
+    """While active, VAE.loss records the input x and the KL weight of every training-mode call, trainer.batches
+    the (grey) batches it hands to the training loop, and the trainer's estimate_elbo the splits it validates on."""
+    seen = {"x": [], "weights": [], "grey": [], "val": []}
+    loss, batches, estimate_elbo = VAE.loss, trainer.batches, trainer.estimate_elbo
+
+    def record_loss(self, x, beta=1.0):
+        if self.training:
+            seen["x"].append(x.detach().clone())
+            seen["weights"].append(beta)
+        return loss(self, x, beta)
+
+    def record_batches(*args, **kwargs):
+        for batch in batches(*args, **kwargs):
+            seen["grey"].append(batch)
+            yield batch
+
+    def record_estimate(model, split, *args, **kwargs):
+        seen["val"].append(split)
+        return estimate_elbo(model, split, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(VAE, "loss", record_loss)
+        patch.setattr(trainer, "batches", record_batches)
+        patch.setattr(trainer, "estimate_elbo", record_estimate)
+        yield seen
+
+
+def test_kl_warmup_run_competes(small_mnist, tmp_path):
+    """beta = 1, a 2-epoch warm-up, 3 steps an epoch: VAE.loss gets the weights 1/6, 2/6, ..., 1 (beta times the
+    share of the warm-up done after each step); the training objective is below the -ELBO, validation measures the
+    full objective, and the run replaces a worse best model (it ends on the VAE's own objective)."""
+    config = replace(CONFIG, kl_warmup=2, train_images=192)
+    before = worse_best_model(tmp_path)
+    with recording_training() as seen:
+        result, printed = fit_quietly(config, small_mnist, tmp_path)
+    assert seen["weights"] == pytest.approx([1 / 6, 2 / 6, 3 / 6, 4 / 6, 5 / 6, 1.0], abs=1e-12)
+    for row in result.metrics:
+        assert row["train_objective"] < row["train_neg_elbo"] and row["val_objective"] == row["val_neg_elbo"]
+    assert checkpoint.best_path(tmp_path).read_bytes() != before
+    assert "New best model" in printed and "Best model not offered" not in printed
+    assert json.loads((result.run_dir / "config.json").read_text())["train"]["kl_warmup"] == 2
+
+
+# ----- binary digits
+
+
+BINARY = replace(CONFIG, data="binary")
+
+
+@pytest.fixture(scope="module")
+def binary_run(small_mnist, tmp_path_factory):
+    """CONFIG on binary digits over a worse best model, recording what it trains on:
+    (result, printed, root, best model bytes, recorded batches)."""
+    root = tmp_path_factory.mktemp("binary")
+    before = worse_best_model(root)
+    with recording_training() as seen:
+        result, printed = fit_quietly(BINARY, small_mnist, root)
+    return result, printed, root, before, seen
+
+
+def fingerprint(images: torch.Tensor) -> list[float]:
+    """One number per image that tells different digits apart: a fixed random projection of the pixels."""
+    weights = torch.rand(784, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    return [round(v, 6) for v in (images.flatten(1).double() @ weights).tolist()]
+
+
+def test_binary_run_trains_on_fresh_draws(binary_run, small_mnist):
+    """Every image the model trains on is 0/1, drawn from its grey digit (black stays 0, white 1, mid-grey pixels
+    are 1 about as often as their value: a threshold would make them all 0); each digit appears once an epoch
+    and is drawn afresh: its epoch-2 draw differs from its epoch-1 draw."""
+    *_, seen = binary_run
+    assert len(seen["x"]) == len(seen["grey"]) == 2 * 8  # 512 images, batches of 64, 2 epochs
+    for x, batch in zip(seen["x"], seen["grey"], strict=True):
+        assert x.shape == batch.images.shape and set(x.unique().tolist()) == {0.0, 1.0}
+        assert (x[batch.images == 0] == 0).all() and (x[batch.images == 1] == 1).all()
+    x, grey = torch.cat(seen["x"]), torch.cat([b.images for b in seen["grey"]])
+    mid = (grey > 0.2) & (grey < 0.4)
+    assert mid.sum() > 1000 and 0.25 < x[mid].mean() < 0.35
+    first = dict(zip(fingerprint(grey[:512]), x[:512], strict=True))
+    second = dict(zip(fingerprint(grey[512:]), x[512:], strict=True))
+    assert len(first) == 512 and first.keys() == second.keys() == set(fingerprint(small_mnist.train.images))
+    # two draws of a digit differ in sum_p 2 p (1 - p) pixels on average (a few MNIST digits have no grey pixel)
+    spread = dict(zip(fingerprint(grey[:512]), (2 * grey[:512] * (1 - grey[:512])).flatten(1).sum(1), strict=True))
+    fresh = [key for key in first if spread[key] > 10]
+    assert len(fresh) > 500 and all(not torch.equal(first[key], second[key]) for key in fresh)
+
+
+def test_binary_epochs_draw_afresh(small_mnist):
+    """One real digit repeated 64 times, one batch an epoch, two epochs of train_epoch: every copy is its own 0/1
+    draw, and the 128 draws average to the grey digit (within 5 standard errors per pixel)."""
+    grey = small_mnist.train.images[:1]
+    split = Split(grey.repeat(64, 1, 1, 1), small_mnist.train.labels[:1].repeat(64))
+    config = replace(BINARY, schedule="constant")
+    torch.manual_seed(0)
+    model = VAE()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    scheduler = torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0)
+    generator = torch.Generator().manual_seed(0)
+    with recording_training() as seen:
+        for epoch in (1, 2):
+            trainer.train_epoch(model, optimizer, scheduler, split, config, generator, epoch)
+    first, second = seen["x"]
+    draws = torch.cat([first, second])
+    assert set(draws.unique().tolist()) == {0.0, 1.0}
+    assert len({tuple(row) for row in draws.flatten(1).tolist()}) == 128  # all different draws
+    stderr = (grey[0] * (1 - grey[0]) / 128).sqrt()
+    assert ((draws.mean(0) - grey[0]).abs() <= 5 * stderr + 1e-6).all()
+
+
+def test_binary_run_validates_on_fixed_draws(binary_run, small_mnist):
+    """Every epoch validates on the one fixed binarisation of the validation images (the same 0/1 images each
+    epoch), and its val_neg_elbo is estimate_elbo of that epoch's model there; config.json and the checkpoints
+    record data = binary."""
+    result, *_, seen = binary_run
+    val = data.as_data_kind(small_mnist.val, "binary")
+    assert len(seen["val"]) == 2
+    for split in seen["val"]:
+        assert torch.equal(split.images, val.images) and torch.equal(split.labels, small_mnist.val.labels)
+    for row, name in zip(result.metrics, ["checkpoint_epoch_0001.pth", "vae_final.pth"], strict=True):
+        model, ckpt = checkpoint.load_model(result.run_dir / name)
+        assert ckpt["train_config"]["data"] == "binary" and ckpt["epoch"] == row["epoch"]
+        assert row["val_neg_elbo"] == pytest.approx(metrics.estimate_elbo(model, val)["neg_elbo"], abs=1e-3)
+    assert json.loads((result.run_dir / "config.json").read_text())["train"] == asdict(BINARY)
+
+
+def test_binary_run_keeps_best_model(binary_run):
+    """A binary run does not replace even a worse best model, and says why."""
+    result, printed, root, before, _ = binary_run
+    assert checkpoint.best_path(root).read_bytes() == before
+    ours = result.run_dir / "best.pth"
+    reason = why_not_competing(BINARY)
+    assert f"Best model not offered: {reason}; this run's best stays in {display_path(ours)}" in printed
+    assert "New best model" not in printed and ours.is_file()
+
+
+def test_binary_resume_is_bit_for_bit(binary_run, small_mnist, tmp_path):
+    """A binary run stopped after epoch 1 and resumed ends exactly as the uninterrupted one: the 0/1 draws come from
+    the generator the checkpoint saves, so the same metrics (all but the seconds) and the same weights."""
+    reference = binary_run[0]
+
+    def stop(row, model):
+        raise KeyboardInterrupt
+
+    stopped, _ = fit_quietly(BINARY, small_mnist, tmp_path, on_epoch=stop)
+    assert stopped.interrupted and [row["epoch"] for row in stopped.metrics] == [1]
+    with contextlib.redirect_stdout(io.StringIO()):
+        resumed = trainer.resume(stopped.run_dir / "last.pth", data=small_mnist, checkpoint_dir=tmp_path)
+    assert resumed.run_dir == stopped.run_dir and not resumed.interrupted
+    keys = [k for k in runs.METRIC_FIELDS if k != "seconds"]
+
+    def numbers(rows):
+        return [[row[k] for k in keys] for row in rows]
+
+    assert numbers(resumed.metrics) == numbers(runs.read_metrics(stopped.run_dir)) == numbers(reference.metrics)
+    for name in ("vae_final.pth", "best.pth", "checkpoint_epoch_0002.pth"):
+        got = checkpoint.load_checkpoint(stopped.run_dir / name)["model_state"]
+        want = checkpoint.load_checkpoint(reference.run_dir / name)["model_state"]
+        assert got.keys() == want.keys() and all(torch.equal(got[k], want[k]) for k in want), name
+
+
+def test_unknown_data_kind_is_refused(small_mnist, tmp_path):
+    """A run on an unknown data kind stops before it starts: one line naming it and the kinds, no run folder."""
+    with pytest.raises(VAEError) as refused:
+        fit_quietly(replace(CONFIG, data="colour"), small_mnist, tmp_path / "root")
+    message = str(refused.value)
+    assert "\n" not in message and "'colour'" in message and "grey or binary" in message
+    assert list((tmp_path / "root").glob("run_*")) == []
+
+
+# ----- the new vae-train flags
+
+
+def test_train_cli_parses_new_flags():
+    """--kl-warmup (either spelling), --dropout and --data reach the parsed args; by default the dropout is the
+    model's and neither the warm-up nor the data kind is an explicit setting."""
+    parser = train_cli.build_parser()
+    assert parser.parse_args(["--kl-warmup", "3"]).kl_warmup == parser.parse_args(["--kl_warmup", "3"]).kl_warmup == 3
+    assert (
+        parser.parse_args(["--dropout", "0"]).dropout == 0.0 and parser.parse_args(["--dropout", "0.5"]).dropout == 0.5
+    )
+    assert parser.parse_args(["--data", "binary"]).data == "binary"
+    defaults = parser.parse_args([])
+    assert defaults.dropout == ModelConfig().dropout
+    assert "kl_warmup" not in explicit(defaults) and "data" not in explicit(defaults)
+    args = parser.parse_args(["--kl-warmup", "0", "--data", "grey"])
+    assert explicit(args) == {"kl_warmup": 0, "data": "grey"}
+
+
+def explicit(args) -> dict:
+    """The settings vae-train passes on to make_config: those given on the command line."""
+    return explicit_flags(args, train_cli.OVERRIDES)
+
+
+def test_train_cli_new_flags_reach_the_run(small_mnist, isolated_checkpoints, monkeypatch, capsys):
+    """`vae-train --quick --dropout 0 --data binary --kl-warmup 1` writes a run whose config.json says so, and as a
+    binary run it keeps out of best_model/."""
+    monkeypatch.setattr(trainer, "load_mnist", lambda *args, **kwargs: small_mnist)
+    monkeypatch.setenv("VAELIB_QUICK", "0")
+    argv = ["--quick", "--epochs", "1", "--dropout", "0", "--data", "binary", "--kl-warmup", "1", "--device", "cpu"]
+    train_cli.main(argv)
+    (run_dir,) = isolated_checkpoints.glob("run_*")
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["model"]["dropout"] == 0.0 and config["model"] == ModelConfig(dropout=0.0).to_dict()
+    assert config["train"]["data"] == "binary" and config["train"]["kl_warmup"] == 1
+    assert config["train"]["epochs"] == 1 and config["train"]["train_images"] == QUICK_TRAINING["train_images"]
+    assert "Best model not offered" in capsys.readouterr().out
+    assert not checkpoint.best_path(isolated_checkpoints).exists()

@@ -35,6 +35,22 @@ def pretrained_path(latent_dim: int = 2) -> Path:
     return settings.weights_dir() / f"vae_latent{latent_dim}.pth"
 
 
+BETAS = (0, 0.5, 1, 2, 4, 8)  # the shipped 2-D models of one recipe, one per KL weight (notebook 06)
+
+
+def beta_path(beta: float, latent_dim: int = 2, warmup: bool = False) -> Path:
+    """A shipped model trained with KL weight `beta` (2-D: each of BETAS; 16-D: 8, also with KL warm-up).
+
+    The 2-D and 16-D models trained with beta = 1 in the same recipe are beta_path(1) and pretrained_path(16).
+    """
+    name = f"vae_latent{latent_dim}_beta{beta:g}{'_warmup' if warmup else ''}.pth"
+    path = settings.weights_dir() / name
+    if not path.is_file():
+        shipped = ", ".join(sorted(p.name for p in settings.weights_dir().glob("vae_latent*_beta*.pth")))
+        raise VAEError(f"no shipped model {name}; the shipped beta models are: {shipped}")
+    return path
+
+
 def default_checkpoint(checkpoint_dir=None) -> Path:
     """Your best model if you trained one, otherwise the shipped 2-D pretrained model."""
     best = best_path(checkpoint_dir)

@@ -42,6 +42,17 @@ def positive(kind, zero_ok: bool = False):
     return parse
 
 
+def dropout_rate(text: str) -> float:
+    """An argparse type for a dropout probability: a float from 0 (no dropout) up to, not including, 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a float, got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 0 and below 1, got {text}")
+    return value
+
+
 def other_spelling(flag: str) -> str:
     """--batch_size <-> --batch-size (a one-word flag is its own other spelling)."""
     name = flag[2:]

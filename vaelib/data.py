@@ -25,6 +25,9 @@ RAW_FILES = (
 )
 VAL_SIZE = 5_000  # held out from the 60,000 training images
 SPLIT_SEED = 0  # the split never changes, whatever seed a run uses
+DATA_KINDS = ("grey", "binary")  # grey: pixels in [0, 1] (the original design); binary: pixels drawn as 0 or 1
+BINARIZE_SEED = 0  # the one fixed binarisation of validation and test images
+SUBSET_SEED = 0  # the test images scored when only some are (vae-evaluate --test_images)
 
 
 class Split(NamedTuple):
@@ -40,8 +43,15 @@ class Split(NamedTuple):
         return Split(self.images.to(device), self.labels.to(device))
 
     def head(self, n: int) -> "Split":
-        """The first n examples (the split is already shuffled, so this is a random subset)."""
+        """The first n examples (train and validation are already shuffled, so there this is a random subset)."""
         return Split(self.images[:n], self.labels[:n])
+
+    def subset(self, n: int, seed: int = SUBSET_SEED) -> "Split":
+        """n examples drawn at random without replacement, the same ones for the same seed (the test set is
+        ordered: its first half was written by other people than its second)."""
+        pick = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))[:n].sort().values
+        pick = pick.to(self.images.device)
+        return Split(self.images[pick], self.labels[pick])
 
 
 class MNIST(NamedTuple):
@@ -104,6 +114,27 @@ def load_mnist(root=None, download: bool = True) -> MNIST:
 def _as_float(data: torch.Tensor) -> torch.Tensor:
     """uint8 (N, 28, 28) -> float32 (N, 1, 28, 28) in [0, 1]."""
     return data.unsqueeze(1).float().div_(255)
+
+
+def binarize(images: torch.Tensor, generator=None) -> torch.Tensor:
+    """Draw each pixel as 1 with its grey value as the probability, else 0: x_b ~ Bernoulli(x).
+
+    Papers train on MNIST binarised this way, afresh each time an image is used (Burda et al. 2016).
+    """
+    return torch.bernoulli(images, generator=generator)
+
+
+def binarized(split: Split, seed: int = BINARIZE_SEED) -> Split:
+    """One fixed, seeded binarisation of a split: the same 0/1 images on every call (to validate and test on)."""
+    generator = torch.Generator(split.images.device).manual_seed(seed)
+    return Split(binarize(split.images, generator), split.labels)
+
+
+def as_data_kind(split: Split, kind: str) -> Split:
+    """The split as a run of that data kind validates and tests on: grey as it is, binary fixed-binarised."""
+    if kind not in DATA_KINDS:
+        raise VAEError(f"unknown data kind {kind!r}: use {' or '.join(DATA_KINDS)}")
+    return binarized(split) if kind == "binary" else split
 
 
 def batches(split: Split, batch_size: int, shuffle: bool = False, generator=None) -> Iterator[Split]:

@@ -6,6 +6,7 @@ from pathlib import Path
 from . import settings
 from .checkpoint import default_checkpoint
 from .cli import ArgumentParser, cli_errors, explicit_flags, positive
+from .data import DATA_KINDS
 from .device import pick_device
 from .evaluation import EVALUATION_DEFAULTS, QUICK_EVALUATION, evaluate_checkpoint, format_scorecard
 
@@ -19,15 +20,26 @@ def build_parser() -> ArgumentParser:
     )
     p.add_argument(
         "--k",
-        type=positive(int),
-        help=f"importance samples per image for the IWAE bound (default {EVALUATION_DEFAULTS['k']})",
+        type=positive(int, zero_ok=True),
+        help=f"importance samples per image for the IWAE bound; 0 skips it (default {EVALUATION_DEFAULTS['k']}: "
+        f"{EVALUATION_DEFAULTS['k']:,} decoder passes per test image, the slow part)",
+    )
+    p.add_argument(
+        "--data",
+        choices=DATA_KINDS,
+        help="score on grey or on (one fixed binarisation of) binary test digits (default: what the model was "
+        "trained on, recorded in its checkpoint)",
     )
     p.add_argument(
         "--num_samples",
         type=positive(int),
         help=f"digits drawn from the prior to score samples (default {EVALUATION_DEFAULTS['num_samples']})",
     )
-    p.add_argument("--test_images", type=positive(int), help="score only the first N test images (default: all 10,000)")
+    p.add_argument(
+        "--test_images",
+        type=positive(int),
+        help="score N test images drawn at random, the same ones every time (default: all 10,000)",
+    )
     p.add_argument(
         "--batch_size",
         type=positive(int),
@@ -61,6 +73,7 @@ def main(argv=None) -> None:
         args.classifier,
         args.seed,
         args.batch_size,
+        args.data,
         **explicit_flags(args, ("k", "num_samples", "test_images")),
     )
     if args.json:

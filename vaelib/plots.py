@@ -11,6 +11,7 @@ import torch
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Circle
 from PIL import Image
 from torchvision.utils import make_grid
 
@@ -283,4 +284,78 @@ def manifold_figure(images: torch.Tensor, codes: torch.Tensor, scale: float = 0.
     ax.set_xticks(centres[::step], [f"{v:.1f}" for v in codes[:n, 0][::step].tolist()])
     ax.set_yticks(centres[::step], [f"{v:.1f}" for v in codes[::n, 1][::step].tolist()])
     ax.set(xlabel="z1", ylabel="z2", title="decoded grid over the prior's quantiles")
+    return fig
+
+
+def latent_maps_figure(maps: dict, labels: torch.Tensor, size: float = 2.6, prior: bool = True) -> Figure:
+    """Several 2-D latent maps side by side: `maps` names codes (N, 2), all coloured by the same `labels`.
+
+    Each panel has its own scale, written in its title; with `prior`, dashed circles mark where 68 % and 95 %
+    of z ~ N(0, I) fall (radius 1.51 and 2.45), the region prior samples come from.
+    """
+    fig = Figure(figsize=(size * len(maps) + 0.8, size + 0.5), layout="constrained")
+    labels = labels.detach().cpu()
+    for ax, (name, codes) in zip(fig.subplots(1, len(maps), squeeze=False)[0], maps.items(), strict=True):
+        codes = codes.detach().cpu()
+        ax.scatter(codes[:, 0], codes[:, 1], c=labels, cmap="tab10", vmin=-0.5, vmax=9.5, s=2, alpha=0.5, linewidths=0)
+        if prior:
+            for radius in (1.51, 2.45):
+                ax.add_patch(Circle((0, 0), radius, fill=False, ls="--", lw=1, color="black"))
+        reach = max(3.0, codes.abs().max().item() * 1.05)
+        ax.set(xlim=(-reach, reach), ylim=(-reach, reach), aspect="equal", xticks=[], yticks=[])
+        ax.set_title(f"{name}\n(±{reach:.3g})", fontsize="medium")
+    digit_legend(fig.axes[-1], loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize="small", markerscale=0.8)
+    return fig
+
+
+def image_rows_figure(rows: dict, scale: float = 0.45) -> Figure:
+    """One row of images per entry of `rows` (name -> images (N, 1, 28, 28)), the name on the left."""
+    names = list(rows)
+    per_row = max(len(images) for images in rows.values())
+    picture = grid(torch.cat([images.cpu() for images in rows.values()]), nrow=per_row)
+    fig = Figure(figsize=(scale * per_row + 1.4, scale * len(names) + 0.3), layout="constrained")
+    ax = fig.add_subplot()
+    ax.imshow(picture.permute(1, 2, 0).numpy(), interpolation="nearest")
+    ax.set(xticks=[], yticks=[2 + 30 * r + 14 for r in range(len(names))], yticklabels=names)
+    ax.tick_params(length=0)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    return fig
+
+
+def rate_distortion_figure(points: dict, title: str = "rate against distortion") -> Figure:
+    """Each model as a point (rate = KL, distortion = reconstruction, nats per image), labelled by name.
+
+    Dashed lines of slope -1 are lines of equal −ELBO = rate + distortion: moving along one trades the two parts
+    without changing the bound.
+    """
+    fig = Figure(figsize=(5.5, 4), layout="constrained")
+    ax = fig.add_subplot()
+    rates = [rate for rate, _ in points.values()]
+    distortions = [distortion for _, distortion in points.values()]
+    ax.plot(rates, distortions, color="0.6", lw=1, zorder=1)
+    ax.scatter(rates, distortions, zorder=2)
+    for name, (rate, distortion) in points.items():
+        ax.annotate(name, (rate, distortion), textcoords="offset points", xytext=(6, 4), fontsize="small")
+    lows = sorted(rate + distortion for rate, distortion in points.values())
+    top = max(rates) * 1.1 + 1
+    for total in lows[:1] + lows[-1:]:
+        ax.plot([0, top], [total, total - top], ls="--", lw=0.8, color="0.4")
+    ax.set(xlabel="rate: KL term (nats per image)", ylabel="distortion: reconstruction term (nats per image)")
+    ax.set(xlim=(0, top), ylim=(min(distortions) - 10, max(distortions) + 10), title=title)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def kl_per_dimension_figure(kls: dict) -> Figure:
+    """Bars of the mean KL of each latent dimension (nats), one panel per model (name -> (latent_dim,) tensor),
+    dimensions sorted from most to least informative so collapsed ones gather on the right."""
+    fig = Figure(figsize=(3.6 * len(kls), 2.8), layout="constrained")
+    axes = fig.subplots(1, len(kls), squeeze=False, sharey=True)[0]
+    for ax, (name, kl) in zip(axes, kls.items(), strict=True):
+        values = kl.detach().double().cpu().sort(descending=True).values
+        ax.bar(range(1, len(values) + 1), values.numpy())
+        ax.set(title=f"{name}: KL {values.sum():.1f} nats", xlabel="dimension, most informative first")
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_ylabel("mean KL (nats)")
     return fig

@@ -3,12 +3,16 @@
 import sys
 
 from . import settings, trainer
-from .cli import ArgumentParser, cli_errors, explicit_flags, positive
+from .cli import ArgumentParser, cli_errors, dropout_rate, explicit_flags, positive
+from .data import DATA_KINDS
 from .model import ModelConfig
 from .trainer import QUICK_TRAINING, RECIPES, TrainConfig
 
 TRAIN_DEFAULTS = TrainConfig()
-OVERRIDES = ("epochs", "batch_size", "learning_rate", "beta", "seed", "save_every", "schedule", "precision")
+MODEL_DEFAULTS = ModelConfig()
+OVERRIDES = (
+    "epochs", "batch_size", "learning_rate", "beta", "kl_warmup", "seed", "save_every", "schedule", "precision", "data"
+)  # fmt: skip
 
 
 def build_parser() -> ArgumentParser:
@@ -24,6 +28,24 @@ def build_parser() -> ArgumentParser:
         "--beta",
         type=positive(float, zero_ok=True),
         help="weight of the KL term (default 1: the true ELBO; other values keep their own best model)",
+    )
+    p.add_argument(
+        "--kl-warmup",
+        type=positive(int, zero_ok=True),
+        metavar="EPOCHS",
+        help="ramp the KL weight linearly from 0 to --beta over the first EPOCHS epochs (default 0: no warm-up)",
+    )
+    p.add_argument(
+        "--dropout",
+        type=dropout_rate,
+        default=MODEL_DEFAULTS.dropout,
+        help=f"share of activations dropped in encoder and decoder while training (default {MODEL_DEFAULTS.dropout})",
+    )
+    p.add_argument(
+        "--data",
+        choices=DATA_KINDS,
+        help="grey (the original design) or binary: each pixel drawn afresh as 0/1 with its grey value as the "
+        "probability, as papers train (default grey; such runs keep their own best model)",
     )
     p.add_argument("--seed", type=int, help=f"random seed (default {TRAIN_DEFAULTS.seed})")
     p.add_device_and_data()
@@ -76,7 +98,7 @@ def main(argv=None) -> None:
         else:
             quick = args.quick or settings.quick_mode()
             config = trainer.make_config(args.recipe, quick, **explicit_flags(args, OVERRIDES))
-            result = trainer.fit(config, ModelConfig(latent_dim=args.latent_dim), **where)
+            result = trainer.fit(config, ModelConfig(latent_dim=args.latent_dim, dropout=args.dropout), **where)
     except KeyboardInterrupt:  # Ctrl-C outside the epoch loop (inside it, the trainer saves and says how to resume)
         print("\nInterrupted; the checkpoints written so far are intact.", file=sys.stderr)
         raise SystemExit(130) from None

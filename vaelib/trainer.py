@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 from . import plots, runs, settings
 from .atomic import remove_temporaries
 from .checkpoint import best_path, load_checkpoint, save_checkpoint, stored_score, update_best
-from .data import MNIST, Split, batches, load_mnist, num_batches
+from .data import DATA_KINDS, MNIST, Split, as_data_kind, batches, binarize, load_mnist, num_batches
 from .device import describe, keep_freed_memory, pick_device
 from .errors import VAEError
 from .metrics import estimate_elbo
@@ -33,6 +33,8 @@ class TrainConfig:
     schedule: str = "constant"  # "constant" or "onecycle" (warm up, then anneal the learning rate)
     precision: str = "auto"  # "auto" (bf16 autocast on CUDA, fp32 elsewhere), "bf16" or "fp32"
     train_images: int | None = None  # train on only the first N training images (quick mode)
+    kl_warmup: int = 0  # epochs over which the KL weight ramps linearly from 0 to beta (0: no warm-up)
+    data: str = "grey"  # "grey" (the original design) or "binary" (each pixel drawn afresh as Bernoulli(grey))
 
 
 RECIPES = {
@@ -58,6 +60,8 @@ def why_not_competing(config: TrainConfig) -> str | None:
     """
     if config.beta != 1:
         return f"it trains reconstruction + {config.beta:g}·KL, not the VAE's own objective (β = 1)"
+    if config.data != "grey":
+        return f"its nats are measured on {config.data} digits, not on the grey ones of the other runs"
     return None
 
 
@@ -87,9 +91,9 @@ def train_epoch(model, optimizer, scheduler, split: Split, config: TrainConfig, 
     device = split.images.device
     meter, steps = LossMeter(), _progress(split, config, generator, epoch)
     for step, batch in enumerate(steps, 1):
-        x = batch.images.contiguous(memory_format=torch.channels_last)  # faster convolutions on CPU
+        x = _inputs(batch.images, config.data)
         with _autocast(device, config.precision):
-            losses = model.loss(x, config.beta)  # forward pass and loss: objective, neg_elbo, recon, kl
+            losses = model.loss(x, kl_weight(config, epoch, step / len(steps)))  # forward pass and loss
         _check_finite(losses, epoch, step)
         optimizer.zero_grad(set_to_none=True)  # forget the last step's gradients
         losses.objective.backward()  # gradients of the objective
@@ -112,6 +116,20 @@ class LossMeter:
 
     def means(self) -> dict:
         return dict(zip(Losses._fields, (self.sums / self.seen).tolist(), strict=True))
+
+
+def kl_weight(config: TrainConfig, epoch: int, done: float = 1.0) -> float:
+    """The KL weight at `done` (0 to 1) of `epoch`: beta, ramped linearly from 0 over the first kl_warmup epochs."""
+    if config.kl_warmup <= 0:
+        return config.beta
+    return config.beta * min(1.0, (epoch - 1 + done) / config.kl_warmup)
+
+
+def _inputs(images: torch.Tensor, data: str) -> torch.Tensor:
+    """A batch as the model sees it: channels-last (faster convolutions on CPU), and for binary data a fresh
+    0/1 draw of every pixel (from torch's global generator, which checkpoints save)."""
+    x = binarize(images) if data == "binary" else images
+    return x.contiguous(memory_format=torch.channels_last)
 
 
 def _progress(split: Split, config: TrainConfig, generator, epoch: int):
@@ -164,6 +182,8 @@ class Run:
             self.scheduler = torch.optim.lr_scheduler.ConstantLR(self.optimizer, factor=1.0, total_iters=0)
         else:
             raise VAEError(f"unknown schedule {config.schedule!r}: use constant or onecycle")
+        if config.data not in DATA_KINDS:
+            raise VAEError(f"unknown data kind {config.data!r}: use {' or '.join(DATA_KINDS)}")
         self.epoch, self.metrics, self.best_objective = 0, [], math.inf
         self.saved_epoch = 0  # the epoch whose state last.pth holds
         self.run_dir: Path | None = None
@@ -265,7 +285,7 @@ def _run_epochs(run: Run, data: MNIST, checkpoint_dir, on_epoch=None) -> TrainRe
     """The epoch loop shared by new and resumed runs: train, validate, record; then finish the run."""
     config = run.config
     train_split = data.train.head(config.train_images) if config.train_images else data.train
-    train_split, val_split = train_split.to(run.device), data.val.to(run.device)
+    train_split, val_split = train_split.to(run.device), as_data_kind(data.val, config.data).to(run.device)
     recon_images = val_split.images[:RECON_IMAGES]
     try:
         runs.write_metrics(run.metrics, run.run_dir)  # on resume: drops rows of epochs after the checkpoint
