@@ -25,7 +25,7 @@ def cpu_model() -> str:
 
 
 def cpu_features() -> list[str]:
-    """The vector-instruction features that decide CPU speed here (AVX2, AVX-512, native bf16, AMX), as lscpu lists them."""
+    """The vector features that decide CPU speed here (AVX2, AVX-512, native bf16, AMX), as lscpu lists them."""
     try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from vaelib import data, settings
+from vaelib.model import VAE, ModelConfig
 
 
 @pytest.fixture(autouse=True)
@@ -72,3 +73,15 @@ def save_model(tmp_path):
         return path
 
     return save
+
+
+@pytest.fixture
+def model():
+    """A small fixed VAE (random weights, eval mode) whose posteriors sit far from the prior, so the KL is large
+    and the importance weights vary a lot: a missing or wrong density term would show."""
+    torch.manual_seed(0)
+    vae = VAE(ModelConfig(latent_dim=4)).eval()
+    with torch.no_grad():
+        vae.fc_mu.weight.mul_(20)
+        vae.fc_log_var.bias.fill_(-2.0)
+    return vae

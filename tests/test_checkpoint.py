@@ -199,3 +199,18 @@ def test_shipped_weights_live_in_the_package(latent_dim):
     model, meta = ck.load_model(path)
     assert model.config.latent_dim == latent_dim and meta["val_neg_elbo"] < 200
     assert (package / "weights" / "README.md").is_file()
+
+
+def test_beta_models_are_shipped():
+    """Every beta of the notebook-06 family has its 2-D model; the 16-D beta = 8 pair too; all load and record it."""
+    for beta in ck.BETAS:
+        model, ckpt = ck.load_model(ck.beta_path(beta))
+        assert model.config.latent_dim == 2 and ckpt["train_config"]["beta"] == beta and ckpt["epoch"] == 20
+    warm = ck.load_checkpoint(ck.beta_path(8, latent_dim=16, warmup=True))
+    assert warm["train_config"]["kl_warmup"] == 10 and warm["train_config"]["beta"] == 8
+    assert ck.load_checkpoint(ck.beta_path(8, latent_dim=16))["train_config"].get("kl_warmup", 0) == 0
+
+
+def test_missing_beta_model_lists_the_shipped_ones():
+    with pytest.raises(VAEError, match=r"no shipped model vae_latent2_beta3.pth; .*vae_latent2_beta0.5.pth"):
+        ck.beta_path(3)

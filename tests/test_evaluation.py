@@ -22,17 +22,6 @@ from vaelib.trainer import TrainConfig
 
 
 @pytest.fixture
-def model():
-    """A small fixed VAE (random weights, eval mode) whose posteriors sit far from the prior."""
-    torch.manual_seed(0)
-    vae = VAE(ModelConfig(latent_dim=4)).eval()
-    with torch.no_grad():
-        vae.fc_mu.weight.mul_(20)
-        vae.fc_log_var.bias.fill_(-2.0)
-    return vae
-
-
-@pytest.fixture
 def judge():
     torch.manual_seed(1)
     return Classifier().eval()

@@ -12,18 +12,6 @@ from vaelib.model import VAE, ModelConfig, negative_elbo
 
 
 @pytest.fixture
-def model():
-    """A small fixed VAE (random weights, eval mode) whose posteriors sit far from the prior, so the KL is large
-    and the importance weights vary a lot: a missing or wrong density term would show."""
-    torch.manual_seed(0)
-    vae = VAE(ModelConfig(latent_dim=4)).eval()
-    with torch.no_grad():
-        vae.fc_mu.weight.mul_(20)
-        vae.fc_log_var.bias.fill_(-2.0)
-    return vae
-
-
-@pytest.fixture
 def images():
     return torch.rand(16, 1, 28, 28, generator=torch.Generator().manual_seed(1)).round()
 

@@ -106,3 +106,20 @@ def test_layer_table_counts_every_parameter(model):
     names = [row["layer"] for row in table]
     assert names.index("z") == names.index("fc_log_var") + 1
     assert plots.format_layer_table(table).splitlines()[-1].split()[-1] == f"{sum(r['params'] for r in table):,}"
+
+
+def test_notebook_06_figures():
+    """The figures of notebook 06 draw one panel per model, with the numbers they are given."""
+    g = torch.Generator().manual_seed(0)
+    codes = {"a": torch.randn(50, 2, generator=g), "b": 5 * torch.randn(50, 2, generator=g)}
+    labels = torch.arange(50) % 10
+    maps = plots.latent_maps_figure(codes, labels)
+    titles = [ax.get_title() for ax in maps.axes]
+    assert len(maps.axes) == 2 and titles[0].startswith("a") and f"±{codes['b'].abs().max() * 1.05:.3g}" in titles[1]
+    rows = plots.image_rows_figure({"x": torch.rand(3, 1, 28, 28), "y": torch.rand(2, 1, 28, 28)})
+    assert [t.get_text() for t in rows.axes[0].get_yticklabels()] == ["x", "y"]
+    rd = plots.rate_distortion_figure({"β = 1": (5.0, 155.0), "β = 8": (2.0, 168.0)})
+    assert [t.get_text() for t in rd.axes[0].texts] == ["β = 1", "β = 8"]
+    kl = plots.kl_per_dimension_figure({"m": torch.tensor([0.0, 2.0, 1.0])})
+    heights = [bar.get_height() for bar in kl.axes[0].patches]
+    assert heights == [2.0, 1.0, 0.0] and "KL 3.0 nats" in kl.axes[0].get_title()

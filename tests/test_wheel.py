@@ -69,6 +69,7 @@ def outside(installed, mnist_root, tmp_path):
 def test_wheel_holds_the_weights(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {f"vaelib/weights/{name}" for name in SHIPPED} <= names
+    assert {f"vaelib/weights/{p.name}" for p in (ROOT / "vaelib/weights").iterdir()} <= names  # the beta models too
     sizes = {info.filename: info.file_size for info in zipfile.ZipFile(wheel).infolist()}
     assert sizes["vaelib/weights/vae_latent2.pth"] == (ROOT / "vaelib/weights/vae_latent2.pth").stat().st_size
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from . import settings
 from .checkpoint import save_checkpoint
@@ -116,7 +116,7 @@ def fit_classifier(
     steps = epochs * num_batches(train, batch_size)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, learning_rate, total_steps=steps)
     model.train()
-    with tqdm(total=steps, desc="training classifier", mininterval=0.5) as bar:
+    with tqdm(total=steps, desc="training classifier", mininterval=0.5, disable=None) as bar:  # terminal only
         for _ in range(epochs):
             for batch in batches(train, batch_size, shuffle=True, generator=generator):
                 loss = F.cross_entropy(model(batch.images), batch.labels)

@@ -5,7 +5,7 @@ import math
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .data import Split, batches, num_batches
 from .latent import encode_posteriors
@@ -78,7 +78,7 @@ def iwae_bound(
         batches(split, batch_size),
         total=num_batches(split, batch_size),
         desc=f"IWAE k={k}",
-        disable=not progress,
+        disable=None if progress else True,  # None: only in a terminal
         leave=False,
     )
     with evaluating(model):

@@ -12,6 +12,7 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle
+from matplotlib.ticker import MaxNLocator
 from PIL import Image
 from torchvision.utils import make_grid
 
@@ -355,6 +356,7 @@ def kl_per_dimension_figure(kls: dict) -> Figure:
     for ax, (name, kl) in zip(axes, kls.items(), strict=True):
         values = kl.detach().double().cpu().sort(descending=True).values
         ax.bar(range(1, len(values) + 1), values.numpy())
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set(title=f"{name}: KL {values.sum():.1f} nats", xlabel="dimension, most informative first")
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel("mean KL (nats)")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from . import plots, runs, settings
 from .atomic import remove_temporaries
@@ -133,7 +133,11 @@ def _inputs(images: torch.Tensor, data: str) -> torch.Tensor:
 
 
 def _progress(split: Split, config: TrainConfig, generator, epoch: int):
-    """The epoch's shuffled batches behind a progress bar that disappears when the epoch ends."""
+    """The epoch's shuffled batches behind a progress bar that disappears when the epoch ends.
+
+    The bar is drawn only in a terminal (disable=None: off when stderr is not a TTY). In a notebook the epoch
+    lines are the progress report, so a saved notebook shows finished epochs, never a frozen "0%" bar.
+    """
     steps = batches(split, config.batch_size, shuffle=True, generator=generator)
     return tqdm(
         steps,
@@ -141,6 +145,7 @@ def _progress(split: Split, config: TrainConfig, generator, epoch: int):
         desc=f"epoch {epoch}/{config.epochs}",
         leave=False,
         mininterval=0.5,
+        disable=None,
     )
 
 
