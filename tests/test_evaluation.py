@@ -70,7 +70,7 @@ def test_format_scorecard_is_a_markdown_table(model, judge, synthetic):
     assert all(line.startswith("| ") and line.endswith(" |") for line in table[2:])
     rows = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in table[2:]}
     assert rows["−ELBO (nats/image)"] == f"{result['neg_elbo']:.2f}"
-    assert rows["IWAE bound, k=3 (nats/image)"] == f"{result['iwae']:.2f}"
+    assert rows["IWAE bound, k=3 (nats/image)"] == f"{result['iwae']:.2f} ± {result['iwae_se']:.2f}"
     assert rows["active units (Var[mu] > 0.01)"] == f"{result['active_units']} of 4"
     assert not any("real training digits" in name for name in rows)  # no reference given: no such row
     with_real = format_scorecard({**result, "frechet_distance_real": 12.345})
@@ -299,3 +299,12 @@ def test_evaluate_cli_error_is_the_only_line(tmp_path, capsys):
     with pytest.raises(SystemExit):
         evaluate_main(["--checkpoint", str(tmp_path / "none.pth"), "--device", "cpu"])
     assert capsys.readouterr().err.startswith("error: checkpoint not found")
+
+
+def test_scorecard_reports_the_bound_s_standard_error(model, mnist):
+    """iwae_se is the standard error of the per-image bounds, shown as ± in the table."""
+    test = mnist.test.subset(40)
+    result = scorecard(model, test, load_classifier(), k=3, num_samples=20, progress=False)
+    per_image = metrics.iwae_per_image(model, test, k=3)
+    assert result["iwae_se"] == pytest.approx(metrics.standard_error(per_image), rel=1e-6) and result["iwae_se"] > 0
+    assert f"{result['iwae']:.2f} ± {result['iwae_se']:.2f}" in format_scorecard(result)

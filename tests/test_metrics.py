@@ -2,6 +2,7 @@
 class entropy and confidence of samples, each checked against a hand computation or a closed form."""
 
 import math
+import statistics
 
 import pytest
 import torch
@@ -266,3 +267,20 @@ def test_class_entropy_and_confidence():
     assert metrics.mean_confidence(one_digit) == pytest.approx(0.55)
     two_digits = torch.eye(10)[torch.tensor([1, 1, 1, 7])]  # shares 3/4 and 1/4
     assert metrics.class_entropy(two_digits) == pytest.approx(-(0.75 * math.log(0.75) + 0.25 * math.log(0.25)))
+
+
+def test_iwae_per_image_matches_the_log_weights(model, images):
+    """Each image's bound is -logsumexp of its own k log-weights + log k, and their mean is iwae_bound."""
+    split = Split(images, torch.zeros(len(images), dtype=torch.long))
+    per_image = metrics.iwae_per_image(model, split, k=7, batch_size=16, seed=3)
+    log_w = metrics.iwae_log_weights(model, images, 7, generator=torch.Generator().manual_seed(3))
+    expected = -(torch.logsumexp(log_w, dim=0) - math.log(7))
+    assert per_image.shape == (len(images),) and per_image.dtype == torch.float64
+    torch.testing.assert_close(per_image, expected)
+    assert metrics.iwae_bound(model, split, k=7, batch_size=16, seed=3) == pytest.approx(per_image.mean().item())
+
+
+def test_standard_error():
+    values = torch.tensor([1.0, 2.0, 3.0, 4.0])
+    assert metrics.standard_error(values) == pytest.approx(statistics.stdev([1, 2, 3, 4]) / 2)
+    assert math.isnan(metrics.standard_error(torch.tensor([5.0])))

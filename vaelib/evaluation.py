@@ -46,7 +46,8 @@ def scorecard(
     start = time.perf_counter()
     model = copy.deepcopy(model).to(memory_format=torch.channels_last)  # a copy: ~1.5x faster transposed convs on CPU
     elbo = metrics.estimate_elbo(model, test, seed=seed)
-    iwae = metrics.iwae_bound(model, test, k=k, batch_size=batch_size, seed=seed, progress=progress) if k else None
+    per_image = metrics.iwae_per_image(model, test, k, batch_size, seed, progress=progress) if k else None
+    iwae = None if per_image is None else per_image.mean().item()
     mu = encode_means(model, test)
     samples = prior_samples(model, num_samples, seed)
     probs = predict_proba(classifier, samples)
@@ -65,6 +66,7 @@ def scorecard(
         "iwae_k": k,
         "iwae": iwae,
         "iwae_bpd": None if iwae is None else metrics.bits_per_dim(iwae),
+        "iwae_se": None if per_image is None else metrics.standard_error(per_image),
         "active_units": metrics.active_units(mu),
         "kl_per_dim": metrics.kl_per_dimension(model, test).tolist(),
         "num_samples": num_samples,
@@ -135,7 +137,7 @@ def format_scorecard(result: dict) -> str:
         ("  reconstruction (distortion)", f"{r['recon']:.2f}"),
         ("  KL (rate)", f"{r['kl']:.2f}"),
         ("−ELBO (bits/dim)", f"{r['neg_elbo_bpd']:.4f}"),
-        (f"{iwae} (nats/image)", "skipped (k=0)" if r["iwae"] is None else f"{r['iwae']:.2f}"),
+        (f"{iwae} (nats/image)", "skipped (k=0)" if r["iwae"] is None else f"{r['iwae']:.2f} ± {r['iwae_se']:.2f}"),
         (f"{iwae} (bits/dim)", "skipped (k=0)" if r["iwae"] is None else f"{r['iwae_bpd']:.4f}"),
         ("active units (Var[mu] > 0.01)", f"{r['active_units']} of {r['latent_dim']}"),
         ("KL per dimension, largest first", " ".join(f"{v:.2f}" for v in sorted(r["kl_per_dim"], reverse=True))),

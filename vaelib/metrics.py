@@ -58,7 +58,7 @@ def iwae_log_weights(model, x: torch.Tensor, k: int, chunk: int = 4096, generato
     return torch.cat(rows)  # (k, B)
 
 
-def iwae_bound(
+def iwae_per_image(
     model,
     split: Split,
     k: int = 1000,
@@ -66,14 +66,14 @@ def iwae_bound(
     seed: int = ELBO_SEED,
     chunk: int = 4096,
     progress: bool = False,
-) -> float:
-    """Mean importance-weighted bound (Burda et al. 2016) of -log p(x) over `split`, in nats per image.
+) -> torch.Tensor:
+    """The importance-weighted bound (Burda et al. 2016) of -log p(x) for each image of `split`, (N,) float64 nats.
 
     -log (1/k) sum_i w_i with k importance samples per image: an upper bound on -log p(x) that is
     never looser than the -ELBO (k = 1 gives the ELBO) and tightens as k grows.
     """
     generator = torch.Generator(split.images.device).manual_seed(seed)
-    total = 0.0
+    bounds = []
     steps = tqdm(
         batches(split, batch_size),
         total=num_batches(split, batch_size),
@@ -84,8 +84,19 @@ def iwae_bound(
     with evaluating(model):
         for batch in steps:
             log_w = iwae_log_weights(model, batch.images, k, chunk, generator)  # (k, B)
-            total += (torch.logsumexp(log_w, dim=0) - math.log(k)).sum().item()
-    return -total / len(split)
+            bounds.append(-(torch.logsumexp(log_w, dim=0) - math.log(k)).cpu())
+    return torch.cat(bounds)
+
+
+def iwae_bound(model, split: Split, k: int = 1000, batch_size: int = 50, seed: int = ELBO_SEED, **kwargs) -> float:
+    """Mean importance-weighted bound of -log p(x) over `split`, in nats per image (see iwae_per_image)."""
+    return iwae_per_image(model, split, k, batch_size, seed, **kwargs).mean().item()
+
+
+def standard_error(values: torch.Tensor) -> float:
+    """Standard error of the mean of per-image values: std / sqrt(N), what a score on a subset is uncertain by."""
+    values = values.double()
+    return (values.std(unbiased=True) / math.sqrt(len(values))).item() if len(values) > 1 else math.nan
 
 
 def rate_distortion(model, split: Split, seed: int = ELBO_SEED) -> tuple[float, float]:
