@@ -108,8 +108,8 @@ result = vaelib.fit(config, data=data, on_epoch=live)
 # - **validation below train** is normal here: dropout is switched off when evaluating, and the train value is an
 #   average over an epoch during which the model was still improving.
 #
-# The reconstructions settle after a few epochs into smooth, typical shapes, and some are the wrong digit (here the
-# 4s come back as 9s and the 6 as a 1): a 2-D code has room for the rough shape of a digit, not for its details.
+# The reconstructions settle after a few epochs into smooth, typical shapes, and some are the wrong digit (here,
+# after epoch 10, the 4s come back as 9s or a 3, the 3 as a 9, the 5 as a 6 and the 6 as a 1): a 2-D code has room for the rough shape of a digit, not for its details.
 # Notebook 04 shows how much better a 16-D code does.
 
 # %% [markdown]
@@ -148,17 +148,19 @@ print(
 # %% [markdown]
 # ## What to expect
 #
-# Measured for this notebook with one CPU thread (`OMP_NUM_THREADS=1`); −ELBO in nats per image, lower is better:
+# Measured for this notebook with one CPU thread (`OMP_NUM_THREADS=1`) of a 2-core AMD EPYC with AVX-512; −ELBO in
+# nats per image, lower is better:
 #
 # | run | epochs | training time | val −ELBO | test −ELBO |
 # |---|---|---|---|---|
 # | untrained | 0 | | 584.7 | |
-# | quick mode (`VAELIB_QUICK=1`) | 2, on 2,048 images | about 8 s | about 206 | |
-# | this notebook, fast recipe | 10 | about 10 min here (36 to 107 s per epoch) | 160.7 | 160.0 |
-# | shipped `vae_latent2.pth` (one-cycle to 4e-3, batch 128) | 60 | 39 min on the same busy machine | 157.4 | see notebook 04 |
+# | quick mode (`VAELIB_QUICK=1`) | 2, on 2,048 images | about 2 s | about 206 | |
+# | this notebook, fast recipe | 10 | about 2 min here (11 to 12 s per epoch) | 160.7 | 159.9 |
+# | shipped `vae_latent2.pth` (one-cycle to 4e-3, batch 128) | 60 | 39 min on an older, busy AVX2 machine | 157.4 | see notebook 04 |
 #
-# These outputs were recorded on a busy 2-core machine shared with other jobs; on an idle laptop core an epoch
-# is quicker.
+# These outputs were recorded while another job used the second core. Speed depends on the CPU: an epoch of the
+# shipped model's recipe took about 23 s on the older AVX2 machine and about 12 s on this one
+# (`vaelib/weights/README.md`).
 #
 # Your numbers will differ slightly from machine to machine (the order of floating-point sums differs), but not by
 # more than a nat or two. Longer training helps a little; two numbers per image remain a tight bottleneck, and

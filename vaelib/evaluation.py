@@ -17,7 +17,7 @@ from . import metrics
 from .checkpoint import load_model
 from .classifier import image_features, load_classifier, predict_proba
 from .data import Split, as_data_kind, load_mnist
-from .latent import encode_means
+from .latent import encode_posteriors
 from .sampling import prior_samples
 
 EVALUATION_DEFAULTS = {"test_images": None, "k": 1000, "num_samples": 10_000}  # None: the whole test set
@@ -48,7 +48,7 @@ def scorecard(
     elbo = metrics.estimate_elbo(model, test, seed=seed)
     per_image = metrics.iwae_per_image(model, test, k, batch_size, seed, progress=progress) if k else None
     iwae = None if per_image is None else per_image.mean().item()
-    mu = encode_means(model, test)
+    mu, std = encode_posteriors(model, test)
     samples = prior_samples(model, num_samples, seed)
     probs = predict_proba(classifier, samples)
     test_features = image_features(classifier, test.images if real is None else real)
@@ -68,7 +68,7 @@ def scorecard(
         "iwae_bpd": None if iwae is None else metrics.bits_per_dim(iwae),
         "iwae_se": None if per_image is None else metrics.standard_error(per_image),
         "active_units": metrics.active_units(mu),
-        "kl_per_dim": metrics.kl_per_dimension(model, test).tolist(),
+        "kl_per_dim": metrics.posterior_kl_per_dimension(mu, std).tolist(),
         "num_samples": num_samples,
         "frechet_distance": fd,
         "frechet_distance_real": fd_real,

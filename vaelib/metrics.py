@@ -9,7 +9,7 @@ from tqdm import tqdm
 
 from .data import Split, batches, num_batches
 from .latent import encode_posteriors
-from .model import PIXELS, Losses, evaluating, negative_elbo, reparameterize
+from .model import PIXELS, Losses, evaluating, kl_to_standard_normal, negative_elbo, reparameterize
 
 ELBO_SEED = 0  # the same z noise every time, so two evaluations of one model agree exactly
 ACTIVE_THRESHOLD = 0.01  # a latent unit is active when Var_x[mu(x)] exceeds this
@@ -113,9 +113,17 @@ def kl_per_dimension(model, split: Split, batch_size: int = 1000) -> torch.Tenso
     whose KL is near 0 has q(z_j|x) = N(0, 1) for every x: its posterior has collapsed onto the prior and it
     carries no information about the image.
     """
-    mu, std = encode_posteriors(model, split, batch_size)
-    var = std.double().pow(2)
-    return (0.5 * (mu.double().pow(2) + var - 1.0 - var.log())).mean(dim=0)
+    return posterior_kl_per_dimension(*encode_posteriors(model, split, batch_size))
+
+
+def posterior_kl_per_dimension(mu: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+    """kl_per_dimension from posteriors already encoded: means (N, D) and standard deviations (N, D) -> (D,).
+
+    Each dimension is a one-dimensional Gaussian, so model.kl_to_standard_normal gives its KL.
+    """
+    n, d = mu.shape
+    kl = kl_to_standard_normal(mu.reshape(n * d, 1), 2 * std.log().reshape(n * d, 1))  # (N * D,)
+    return kl.view(n, d).double().mean(dim=0)
 
 
 @torch.no_grad()
