@@ -21,6 +21,7 @@ COMMANDS = {
     "evaluate_latent16": "vae-evaluate --json --k 100 --checkpoint vaelib/weights/vae_latent16.pth"
     " > benchmarks/results/evaluate_latent16.json",
     "explorer_latency": "python benchmarks/explorer_latency.py",
+    "iwae_speed": "python benchmarks/iwae_speed.py",
     "notebooks": "python benchmarks/notebook_time.py",
 }
 
@@ -34,9 +35,9 @@ def machine_line(info: dict) -> str:
     threads = f"{info['torch_threads']} torch thread{'s' * (info['torch_threads'] != 1)}"
     gpu = f", {info['gpu']}" if "gpu" in info else ""
     load_ = f"load average {info['load_average_1min']:.1f}"
-    return (
-        f"{info['cpu']} ({info['cpu_count']} cores){gpu}, {threads}, torch {info['torch']}, {load_}, {info['utc']} UTC"
-    )
+    features = f" {'+'.join(info['cpu_features'])}" if info.get("cpu_features") else ""  # recorded since round 2
+    cpu = f"{info['cpu']}{features} ({info['cpu_count']} cores){gpu}"
+    return f"{cpu}, {threads}, torch {info['torch']}, {load_}, {info['utc']} UTC"
 
 
 def row(*cells: str) -> str:
@@ -135,6 +136,15 @@ def explorer_rows(r) -> list[str]:
     return [row("explorer slider update (decode + PNG + marker)", value, where)]
 
 
+def iwae_rows(r) -> list[str]:
+    if r is None:
+        return missing("iwae_speed")
+    rates = r["images_per_s"]
+    value = f"{r['ratio']:.0%} ({rates['bound']:,.0f} / {rates['decoder']:,.0f} decoded images/s)"
+    where = f"batch {r['batch_size']} x k {r['k']}, medians of {len(r['rounds']['bound'])}; {machine_line(r['machine'])}"
+    return [row("IWAE bound speed / bare decoder speed", value, where)]
+
+
 def notebook_rows(r) -> list[str]:
     if r is None:
         return missing("notebooks")
@@ -158,6 +168,7 @@ def main() -> None:
     lines += eval_rows("evaluate_latent16", load(folder, "evaluate_latent16"))
     lines += latency_rows(load(folder, "decode_latency"))
     lines += explorer_rows(load(folder, "explorer_latency"))
+    lines += iwae_rows(load(folder, "iwae_speed"))
     lines += notebook_rows(load(folder, "notebooks"))
     print("\n".join(lines))
 

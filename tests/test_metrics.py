@@ -6,10 +6,11 @@ import statistics
 
 import pytest
 import torch
-from torch.distributions import Normal
+import torch.nn.functional as F
+from torch.distributions import Bernoulli, Normal
 
-from vaelib import Split, latent, metrics
-from vaelib.model import VAE, ModelConfig, negative_elbo
+from vaelib import Split, latent, load_model, metrics, pretrained_path
+from vaelib.model import VAE, ModelConfig, bernoulli_nll, negative_elbo
 
 
 @pytest.fixture
@@ -122,6 +123,56 @@ def test_iwae_bound_keeps_the_model_mode(model, images):
     in_eval = metrics.iwae_bound(model, split, k=5)
     model.train()
     assert metrics.iwae_bound(model, split, k=5) == in_eval and model.training
+
+
+# ----- the likelihood itself, by a grid over a 2-D latent, and the pixel-entropy floor
+
+
+def test_softplus_matches_torch_at_every_scale():
+    logits = torch.cat([torch.linspace(-120, 120, 2001), torch.randn(1000)])
+    assert torch.allclose(metrics.softplus(logits), F.softplus(logits), rtol=1e-6, atol=1e-6)
+
+
+def test_grid_likelihood_of_a_decoder_that_ignores_z():
+    """With p(x|z) the same for every z, p(x) = p(x|z): the grid must integrate the prior to 1 and add nothing."""
+    torch.manual_seed(0)
+    vae = VAE(ModelConfig(latent_dim=2)).eval()
+    with torch.no_grad():
+        vae.decoder[0].weight.zero_()  # the first linear layer no longer sees z
+    x = torch.rand(3, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        reference = bernoulli_nll(vae.decode_logits(torch.zeros(3, 2)), x).double()
+    assert torch.allclose(metrics.grid_neg_log_likelihood(vae, x, steps=101), reference, atol=1e-4)
+
+
+def test_grid_likelihood_needs_a_2d_latent(model, images):
+    with pytest.raises(ValueError, match="2-D latent"):
+        metrics.grid_neg_log_likelihood(model, images)
+
+
+def test_bounds_approach_the_exact_likelihood_from_above(mnist):
+    """The shipped 2-D model on real digits: -ELBO >= IWAE(k=10) >= IWAE(k=1000) >= -log p(x), the gap closing,
+    and the grid fine enough that a coarser one agrees to 0.01 nats."""
+    model, _ = load_model(pretrained_path(2))
+    x = mnist.test.images[:8]
+    exact = metrics.grid_neg_log_likelihood(model, x).mean().item()
+    assert metrics.grid_neg_log_likelihood(model, x, steps=151).mean().item() == pytest.approx(exact, abs=0.01)
+    split = Split(x, mnist.test.labels[:8])
+    elbo = metrics.estimate_elbo(model, split)["neg_elbo"]
+    iwae = [metrics.iwae_bound(model, split, k=k) for k in (10, 1000)]
+    assert elbo > iwae[0] > iwae[1] > exact
+    assert iwae[1] - exact < 0.25 * (elbo - exact)  # most of the gap closed
+
+
+def test_pixel_entropy_is_the_reconstruction_floor():
+    x = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(2))
+    floor = metrics.pixel_entropy(x)
+    reference = Bernoulli(probs=x.double()).entropy().flatten(1).sum(dim=1)
+    assert torch.allclose(floor, reference, atol=1e-6)
+    logit_x = torch.logit(x.double())
+    assert torch.allclose(bernoulli_nll(logit_x, x.double()).double(), floor, atol=1e-6)  # reached at p = x
+    assert bernoulli_nll(logit_x + 0.1, x.double()).min() > floor.min()  # and any other p costs more
+    assert metrics.pixel_entropy(x.round()).abs().max() == 0  # binary pixels: no floor
 
 
 def test_bits_per_dim():

@@ -22,7 +22,8 @@ def build_parser() -> ArgumentParser:
         "--k",
         type=positive(int, zero_ok=True),
         help=f"importance samples per image for the IWAE bound; 0 skips it (default {EVALUATION_DEFAULTS['k']}: "
-        f"{EVALUATION_DEFAULTS['k']:,} decoder passes per test image, the slow part)",
+        f"{EVALUATION_DEFAULTS['k']:,} decoder passes per test image, the slow part: about 8 minutes for all 10,000 "
+        "test images on a 2-core CPU, where 1,000 took 50 s; a progress bar in a terminal shows the time left)",
     )
     p.add_argument(
         "--data",
