@@ -141,7 +141,8 @@ def iwae_rows(r) -> list[str]:
         return missing("iwae_speed")
     rates = r["images_per_s"]
     value = f"{r['ratio']:.0%} ({rates['bound']:,.0f} / {rates['decoder']:,.0f} decoded images/s)"
-    where = f"batch {r['batch_size']} x k {r['k']}, medians of {len(r['rounds']['bound'])}; {machine_line(r['machine'])}"
+    rounds = len(r["rounds"]["bound"])
+    where = f"batch {r['batch_size']} x k {r['k']}, medians of {rounds}; {machine_line(r['machine'])}"
     return [row("IWAE bound speed / bare decoder speed", value, where)]
 
 
