@@ -1,6 +1,7 @@
 """Walking the latent space: lerp and slerp checked with geometry, interpolate, the manifold grid, centroids,
 encoding a split and decoding codes (in eval mode, without changing the model's mode)."""
 
+import math
 from statistics import NormalDist
 
 import pytest
@@ -110,6 +111,37 @@ def test_class_centroids():
     labels = torch.tensor([0, 0, 2, 1, 1])
     centroids = latent.class_centroids(codes, labels, classes=3)
     torch.testing.assert_close(centroids, torch.tensor([[1.0, 2.0], [2.0, 1.0], [10.0, 10.0]]))
+
+
+def test_nearest_codes_leave_each_code_out():
+    """On a line at 0, 1, 3, 7: each code's nearest others, in order, in any chunk size."""
+    codes = torch.tensor([[0.0, 0.0], [1.0, 0.0], [3.0, 0.0], [7.0, 0.0]])
+    expected = torch.tensor([[1, 2], [0, 2], [1, 0], [2, 1]])
+    for chunk in (1, 3, 1000):
+        assert torch.equal(latent.nearest_codes(codes, k=2, chunk=chunk), expected)
+
+
+def test_aggregate_log_density_is_the_mixture_of_posteriors():
+    """One component is its Gaussian; two are their equal-weight mixture; N(0, I) components give the prior."""
+    g = torch.Generator().manual_seed(0)
+    z = torch.randn(7, 2, generator=g)
+    mus, stds = torch.tensor([[0.5, -1.0], [2.0, 0.0]]), torch.tensor([[0.3, 0.2], [1.0, 0.5]])
+    each = torch.distributions.Normal(mus[:, None], stds[:, None]).log_prob(z).sum(-1)  # (2, 7)
+    torch.testing.assert_close(latent.aggregate_log_density(z, mus[:1], stds[:1]), each[0])
+    mixture = torch.log(0.5 * each.exp().sum(0))
+    for chunk in (1, 3, 500):
+        torch.testing.assert_close(latent.aggregate_log_density(z, mus, stds, chunk=chunk), mixture)
+    prior = latent.aggregate_log_density(z, torch.zeros(5, 2), torch.ones(5, 2))
+    torch.testing.assert_close(prior, latent.prior_log_density(z))
+    torch.testing.assert_close(latent.prior_log_density(torch.zeros(1, 2)), torch.tensor([-math.log(2 * math.pi)]))
+
+
+def test_plane_grid_runs_row_by_row_from_the_bottom():
+    grid = latent.plane_grid(limit=2.0, steps=5)
+    assert grid.shape == (25, 2)
+    torch.testing.assert_close(grid[0], torch.tensor([-2.0, -2.0]))  # bottom left
+    torch.testing.assert_close(grid[4], torch.tensor([2.0, -2.0]))  # bottom right: z1 grows along a row
+    torch.testing.assert_close(grid[-1], torch.tensor([2.0, 2.0]))  # top right
 
 
 @pytest.fixture

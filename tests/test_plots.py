@@ -6,6 +6,7 @@ import io
 import numpy as np
 import pytest
 import torch
+from matplotlib.patches import Ellipse, Rectangle
 from PIL import Image
 
 from vaelib import plots
@@ -123,3 +124,60 @@ def test_notebook_06_figures():
     kl = plots.kl_per_dimension_figure({"m": torch.tensor([0.0, 2.0, 1.0])})
     heights = [bar.get_height() for bar in kl.axes[0].patches]
     assert heights == [2.0, 1.0, 0.0] and "KL 3.0 nats" in kl.axes[0].get_title()
+
+
+def test_posterior_ellipses_figure():
+    """One ellipse per posterior on each panel, n_sigma * std on each side of mu; the zoom panel shows the window,
+    outlined on the full map."""
+    g = torch.Generator().manual_seed(0)
+    points, labels = torch.randn(40, 2, generator=g), torch.arange(40) % 10
+    mus, stds = torch.tensor([[0.0, 1.0], [1.0, -1.0]]), torch.tensor([[0.1, 0.2], [0.3, 0.05]])
+    fig = plots.posterior_ellipses_figure(points, labels, mus, stds, n_sigma=2, window=(1.0, -1.0, 0.5))
+    full, zoom = fig.axes
+    for ax in (full, zoom):
+        ellipses = [p for p in ax.patches if isinstance(p, Ellipse)]
+        assert [tuple(e.center) for e in ellipses] == [(0.0, 1.0), (1.0, -1.0)]
+        widths = torch.tensor([[e.width, e.height] for e in ellipses], dtype=torch.float32)
+        torch.testing.assert_close(widths, 4 * stds)
+    assert zoom.get_xlim() == (0.5, 1.5) and zoom.get_ylim() == (-1.5, -0.5)
+    assert [p.get_xy() for p in full.patches if isinstance(p, Rectangle)] == [(0.5, -1.5)]
+    assert len(plots.posterior_ellipses_figure(points, labels, mus, stds).axes) == 1
+
+
+def test_density_maps_share_one_colour_scale_and_the_grid_layout():
+    """Each density is drawn where latent.plane_grid put its values (bottom row first), all on one colour scale."""
+    from vaelib import latent
+
+    grid = latent.plane_grid(limit=3.0, steps=11)
+    fig = plots.density_maps_figure({"z1": grid[:, 0] + 3, "flat": torch.ones(121)}, limit=3.0, points=grid[:2])
+    first, second = fig.axes[:2]
+    picture = first.images[0].get_array()
+    assert picture[0, -1] == 6.0 and picture[-1, 0] == 0.0  # bottom right: z1 = 3; top left: z1 = -3
+    assert first.images[0].get_extent() == [-3.0, 3.0, -3.0, 3.0] and first.images[0].origin == "lower"
+    assert first.images[0].get_clim() == second.images[0].get_clim() == (0.0, 6.0)
+    assert [ax.get_title() for ax in (first, second)] == ["z1", "flat"]
+
+
+def test_paths_on_the_latent_map_avoid_the_digit_colours():
+    """Interpolation paths are drawn in black, told apart by line style and marker, never in a digit's colour."""
+    from matplotlib import colormaps
+    from matplotlib.colors import to_rgba
+
+    g = torch.Generator().manual_seed(0)
+    path = torch.randn(5, 2, generator=g)
+    fig = plots.latent_scatter_figure(
+        torch.randn(30, 2, generator=g), torch.arange(30) % 10, paths={"a": path, "b": path}
+    )
+    lines = fig.axes[0].get_lines()
+    digit_colours = {to_rgba(colormaps["tab10"](d)) for d in range(10)}
+    assert len(lines) == 2 and all(to_rgba(line.get_color()) not in digit_colours for line in lines)
+    assert lines[0].get_linestyle() != lines[1].get_linestyle() and lines[0].get_marker() != lines[1].get_marker()
+
+
+def test_bounds_figure_draws_the_bounds_and_both_reference_lines():
+    fig = plots.bounds_figure({1: 132.4, 10: 130.0, 1000: 128.5}, neg_elbo=132.0, exact=128.4)
+    ax = fig.axes[0]
+    curve, elbo, exact = ax.lines
+    assert list(curve.get_xdata()) == [1, 10, 1000] and list(curve.get_ydata()) == [132.4, 130.0, 128.5]
+    assert elbo.get_ydata()[0] == 132.0 and exact.get_ydata()[0] == 128.4 and ax.get_xscale() == "log"
+    assert len(plots.bounds_figure({1: 1.0}, neg_elbo=1.0).axes[0].lines) == 2  # no exact line when unknown

@@ -10,6 +10,7 @@ import io
 import itertools
 import json
 import math
+import shutil
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -120,6 +121,18 @@ def test_best_model_written(short_run):
     assert result.best_objective == min(row["val_objective"] for row in result.metrics)
     assert f"New best model: val −ELBO {lowest:.2f} (previous {WORSE:.2f})" in printed
     assert "Best model not offered" not in printed and "objective" not in printed
+
+
+def test_a_tie_keeps_the_best_model_and_says_equals(short_run, small_mnist, tmp_path):
+    """The same config and seed again: the same validation -ELBO, so the older best model stays, called a tie."""
+    result, _, root = short_run
+    before = checkpoint.best_path(root).read_bytes()
+    shutil.copytree(checkpoint.best_path(root).parent, checkpoint.best_path(tmp_path).parent)
+    again, printed = fit_quietly(CONFIG, small_mnist, tmp_path)
+    lowest = min(row["val_neg_elbo"] for row in again.metrics)
+    assert lowest == min(row["val_neg_elbo"] for row in result.metrics)
+    assert f"Best model kept: its val −ELBO {lowest:.2f} equals this run's {lowest:.2f}" in printed
+    assert checkpoint.best_path(tmp_path).read_bytes() == before
 
 
 # ----- config precedence and the best-model rule

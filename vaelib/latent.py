@@ -1,4 +1,7 @@
-"""Walking the latent space: encode a split, interpolate between codes, decode a grid of z."""
+"""Walking the latent space: encode a split, interpolate between codes, decode a grid of z, and compare the density
+of the codes the encoder uses (the aggregate posterior) with the prior's."""
+
+import math
 
 import torch
 from torch.distributions import Normal
@@ -75,3 +78,43 @@ def manifold_codes(n: int = 20, latent_dim: int = 2) -> torch.Tensor:
 def class_centroids(codes: torch.Tensor, labels: torch.Tensor, classes: int = 10) -> torch.Tensor:
     """The mean code of each class, (classes, latent_dim): where each digit sits in the latent space."""
     return torch.stack([codes[labels == c].mean(dim=0) for c in range(classes)])
+
+
+def nearest_codes(codes: torch.Tensor, k: int = 1, chunk: int = 1000) -> torch.Tensor:
+    """Indices (N, k) of the k codes nearest to each code, itself left out: its neighbours in the latent space."""
+    nearest = []
+    for start in range(0, len(codes), chunk):
+        distances = torch.cdist(codes[start : start + chunk], codes)  # (chunk, N)
+        rows = torch.arange(len(distances))
+        distances[rows, rows + start] = float("inf")  # a code is not its own neighbour
+        nearest.append(distances.topk(k, largest=False).indices)
+    return torch.cat(nearest)
+
+
+def prior_log_density(z: torch.Tensor) -> torch.Tensor:
+    """log p(z) of codes z (M, D) under the prior N(0, I), (M,)."""
+    return Normal(0.0, 1.0).log_prob(z).sum(dim=-1)
+
+
+def aggregate_log_density(z: torch.Tensor, mus: torch.Tensor, stds: torch.Tensor, chunk: int = 500) -> torch.Tensor:
+    """log q(z) of codes z (M, D) under the aggregate posterior q(z) = mean over images x of N(z; mu(x), diag std(x)^2).
+
+    mus, stds (N, D) are the encoded images' posteriors; q is the density of the codes the decoder is trained on,
+    to compare with the prior's. Computed in chunks of z so that memory stays at chunk x N.
+    """
+    components = Normal(mus, stds)  # batch shape (N, D)
+    out = []
+    for start in range(0, len(z), chunk):
+        log_probs = components.log_prob(z[start : start + chunk, None]).sum(dim=-1)  # (chunk, N)
+        out.append(torch.logsumexp(log_probs, dim=1) - math.log(len(mus)))
+    return torch.cat(out)
+
+
+def plane_grid(limit: float = 3.0, steps: int = 121) -> torch.Tensor:
+    """(steps * steps, 2) codes on an even grid over [-limit, limit]^2, row by row from the bottom (z2 = -limit) up.
+
+    The layout imshow(origin="lower") expects, so a density computed on it can be drawn as a map.
+    """
+    axis = torch.linspace(-limit, limit, steps)
+    z1, z2 = torch.meshgrid(axis, axis, indexing="xy")  # (steps, steps) each; rows follow z2
+    return torch.stack([z1.flatten(), z2.flatten()], dim=1)

@@ -7,7 +7,7 @@ import torch
 from tqdm import tqdm
 
 from .data import Split, batches, num_batches
-from .latent import encode_posteriors
+from .latent import encode_posteriors, plane_grid, prior_log_density
 from .model import PIXELS, Losses, evaluating, kl_to_standard_normal, negative_elbo, reparameterize
 
 ELBO_SEED = 0  # the same z noise every time, so two evaluations of one model agree exactly
@@ -110,17 +110,16 @@ def grid_neg_log_likelihood(model, x: torch.Tensor, limit: float = 5.0, steps: i
     """
     if model.config.latent_dim != 2:
         raise ValueError(f"a grid over z needs a 2-D latent; this model has latent_dim {model.config.latent_dim}")
-    axis = torch.linspace(-limit, limit, steps, dtype=torch.float64)  # (S,)
-    z = torch.cartesian_prod(axis, axis)  # (S², 2)
-    log_prior = -0.5 * z.pow(2).sum(-1) - math.log(2 * math.pi)  # log N(z; 0, I), (S²,)
+    z = plane_grid(limit, steps)  # (S², 2)
+    log_prior = prior_log_density(z.double())  # (S²,)
     target = x.float().reshape(len(x), -1)  # (B, 784)
     log_px = []
     with evaluating(model):
         for z_chunk in z.split(chunk):
-            logits = model.decode_logits(z_chunk.float().to(x.device)).float().reshape(len(z_chunk), -1)  # (g, 784)
+            logits = model.decode_logits(z_chunk.to(x.device)).float().reshape(len(z_chunk), -1)  # (g, 784)
             log_px.append((target @ logits.T - softplus(logits).sum(-1)).double().cpu())  # sum x l - log(1 + e^l)
     log_joint = torch.cat(log_px, dim=1) + log_prior  # log p(x|z_g) + log p(z_g), (B, S²)
-    return -(torch.logsumexp(log_joint, dim=1) + 2 * math.log(axis[1] - axis[0]))
+    return -(torch.logsumexp(log_joint, dim=1) + 2 * math.log(2 * limit / (steps - 1)))  # + log Δ²
 
 
 def pixel_entropy(images: torch.Tensor) -> torch.Tensor:

@@ -11,7 +11,7 @@ import torch
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Circle
+from matplotlib.patches import Circle, Ellipse, Rectangle
 from matplotlib.ticker import MaxNLocator
 from PIL import Image
 from torchvision.utils import make_grid
@@ -20,6 +20,12 @@ from .atomic import atomic_write
 from .model import IMAGE_SHAPE, evaluating
 
 PARTS = (("neg_elbo", "−ELBO = reconstruction + KL"), ("recon", "reconstruction"), ("kl", "KL"))
+# Paths over a latent map are black, told apart by line and marker: no colour of the digits' tab10 palette.
+PATH_STYLES = (
+    {"color": "black", "ls": "-", "marker": "o", "markerfacecolor": "black"},
+    {"color": "black", "ls": "--", "marker": "s", "markerfacecolor": "white"},
+    {"color": "black", "ls": ":", "marker": "^", "markerfacecolor": "white"},
+)
 
 
 def loss_figure(rows: list[dict]) -> Figure:
@@ -122,7 +128,7 @@ def latent_scatter_figure(
 ) -> Figure:
     """Codes (N, 2) as dots coloured by their digit class, on square axes of ±limit (default: fit the data).
 
-    `paths` maps a name to codes (M, 2) drawn as a line with dots on top, e.g. an interpolation.
+    `paths` maps a name to codes (M, 2) drawn as a black line with markers (PATH_STYLES), e.g. an interpolation.
     """
     fig = Figure(figsize=(size + 0.9, size), dpi=dpi, layout="constrained")
     ax = fig.add_subplot()
@@ -134,9 +140,9 @@ def latent_scatter_figure(
     if title:
         ax.set_title(title)
     digit_legend(ax, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize="small", markerscale=0.8)
-    for name, codes in (paths or {}).items():
+    for i, (name, codes) in enumerate((paths or {}).items()):
         codes = codes.detach().cpu()
-        ax.plot(codes[:, 0], codes[:, 1], marker=".", lw=1.5, label=name)
+        ax.plot(codes[:, 0], codes[:, 1], lw=1.5, markersize=5, label=name, **PATH_STYLES[i % len(PATH_STYLES)])
     if paths:
         fig.legend(loc="outside lower center", ncols=len(paths), fontsize="small")
     return fig
@@ -360,4 +366,78 @@ def kl_per_dimension_figure(kls: dict) -> Figure:
         ax.set(title=f"{name}: KL {values.sum():.1f} nats", xlabel="dimension, most informative first")
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel("mean KL (nats)")
+    return fig
+
+
+def posterior_ellipses_figure(
+    points: torch.Tensor,
+    labels: torch.Tensor,
+    mus: torch.Tensor,
+    stds: torch.Tensor,
+    n_sigma: float = 2.0,
+    window: tuple[float, float, float] | None = None,
+    size: float = 4.0,
+) -> Figure:
+    """The latent map (points (N, 2) coloured by labels) with an n_sigma ellipse of q(z|x) around a few codes.
+
+    Each ellipse is centred on mu (M, 2) with half-axes n_sigma * std (M, 2), along z1 and z2 (the posterior is a
+    diagonal Gaussian): the patch of codes the decoder is trained to turn into that image. `window` = (z1, z2,
+    half_width) adds a second panel zoomed on that square, outlined on the first.
+    """
+    panels = 1 if window is None else 2
+    fig = Figure(figsize=(size * panels + 0.9, size), layout="constrained")
+    axes = fig.subplots(1, panels, squeeze=False)[0]
+    points, labels = points.detach().cpu(), labels.detach().cpu()
+    mus, stds = mus.detach().cpu(), stds.detach().cpu()
+    for ax, dots in zip(axes, (3, 12), strict=False):
+        ax.scatter(points[:, 0], points[:, 1], c=labels, cmap="tab10", vmin=-0.5, vmax=9.5, s=dots, alpha=0.6, lw=0)
+        for (x, y), (sx, sy) in zip(mus.tolist(), stds.tolist(), strict=True):
+            ax.add_patch(Ellipse((x, y), 2 * n_sigma * sx, 2 * n_sigma * sy, fill=False, color="black", lw=1))
+        ax.plot(mus[:, 0], mus[:, 1], ls="", marker="+", color="black", markersize=5)
+        ax.set(xlabel="$z_1$", ylabel="$z_2$", aspect="equal")
+    axes[0].set_title(f"{n_sigma:g}σ ellipses of q(z|x) for {len(mus)} test digits", fontsize="medium")
+    if window is not None:
+        x, y, half = window
+        axes[1].set(xlim=(x - half, x + half), ylim=(y - half, y + half))
+        axes[1].set_title("zoomed on the dashed square", fontsize="medium")
+        axes[0].add_patch(Rectangle((x - half, y - half), 2 * half, 2 * half, fill=False, ls="--", color="black"))
+    digit_legend(axes[-1], loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize="small", markerscale=0.8)
+    return fig
+
+
+def density_maps_figure(densities: dict, limit: float, points: torch.Tensor | None = None, size: float = 3.4) -> Figure:
+    """Densities over the latent plane side by side, on one colour scale, so they compare at a glance.
+
+    `densities` maps a name to values (steps * steps,) at latent.plane_grid(limit, steps); `points` (M, 2), e.g. the
+    prior samples that land where the codes are sparse, are marked with white crosses on every panel.
+    """
+    fig = Figure(figsize=(size * len(densities) + 0.8, size), layout="constrained")
+    axes = fig.subplots(1, len(densities), squeeze=False)[0]
+    top = max(values.max().item() for values in densities.values())
+    for ax, (name, values) in zip(axes, densities.items(), strict=True):
+        steps = int(round(len(values) ** 0.5))
+        picture = values.detach().cpu().reshape(steps, steps).numpy()  # row 0 = bottom edge (z2 = -limit)
+        image = ax.imshow(picture, origin="lower", extent=(-limit, limit, -limit, limit), vmin=0, vmax=top)
+        if points is not None:
+            ax.scatter(points[:, 0], points[:, 1], marker="x", s=8, color="white", lw=0.7)
+            ax.set(xlim=(-limit, limit), ylim=(-limit, limit))
+        ax.set(title=name, xlabel="$z_1$", ylabel="$z_2$")
+    fig.colorbar(image, ax=axes, shrink=0.85, label="density")
+    return fig
+
+
+def bounds_figure(bounds: dict, neg_elbo: float, exact: float | None = None) -> Figure:
+    """The importance-weighted bound against k (k -> nats per image, log x-axis), with the −ELBO it starts from
+    and, when known, the −log p(x) it closes in on from above."""
+    fig = Figure(figsize=(5.5, 3.6), layout="constrained")
+    ax = fig.add_subplot()
+    ks = list(bounds)
+    ax.plot(ks, list(bounds.values()), marker="o", label="IWAE bound, k samples")
+    ax.axhline(neg_elbo, ls="--", color="0.4", label="−ELBO")
+    if exact is not None:
+        ax.axhline(exact, color="black", label="−log p(x), by integration")
+    ax.set_xscale("log")
+    ax.set(xlabel="k (importance samples per image)", ylabel="nats per image", title="how loose is the bound?")
+    ax.legend(fontsize="small")
+    ax.grid(alpha=0.3)
     return fig

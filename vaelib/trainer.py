@@ -265,8 +265,9 @@ class Run:
             was = f"previous {previous:.2f}" if math.isfinite(previous) else "no previous best"
             print(f"New best model: val −ELBO {payload['val_neg_elbo']:.2f} ({was}) -> {display_path(target)}")
         else:
+            verdict = "equals" if payload["val_neg_elbo"] == previous else "beats"  # a tie keeps the older model
             print(
-                f"Best model kept: its val −ELBO {previous:.2f} beats this run's "
+                f"Best model kept: its val −ELBO {previous:.2f} {verdict} this run's "
                 f"{payload['val_neg_elbo']:.2f} ({display_path(target)})"
             )
 
