@@ -1,4 +1,4 @@
-"""Wall-clock time of the notebook part of CI: all five notebooks re-executed and compared by nbval in quick mode.
+"""Wall-clock time of the notebook part of CI: all the notebooks re-executed and compared by nbval in quick mode.
 
 python benchmarks/notebook_time.py          # writes benchmarks/results/notebooks.json
 """

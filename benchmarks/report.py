@@ -149,7 +149,7 @@ def iwae_rows(r) -> list[str]:
 def notebook_rows(r) -> list[str]:
     if r is None:
         return missing("notebooks")
-    return [f"| notebook CI time | {r['seconds']:.0f} s | `{r['command']}` |"]
+    return [row("notebook CI time", f"{r['seconds']:.0f} s", f"`{r['command']}`; {machine_line(r['machine'])}")]
 
 
 def main() -> None:
