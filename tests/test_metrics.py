@@ -133,6 +133,18 @@ def test_softplus_matches_torch_at_every_scale():
     assert torch.allclose(metrics.softplus(logits), F.softplus(logits), rtol=1e-6, atol=1e-6)
 
 
+def test_log_joint_matches_a_hand_computation(model, images):
+    """log p(x|z) + log p(z) for every (image, code) pair, against bernoulli_nll and torch.distributions."""
+    vae = VAE(ModelConfig(latent_dim=4)).eval()
+    z = torch.randn(5, 4, generator=torch.Generator().manual_seed(4))
+    ours = metrics.log_joint(vae, images[:3], z, chunk=2)
+    with torch.no_grad():
+        logits = vae.decode_logits(z)  # (5, 1, 28, 28)
+    for i in range(3):
+        reference = -bernoulli_nll(logits, images[i].expand(5, -1, -1, -1)) + Normal(0.0, 1.0).log_prob(z).sum(1)
+        assert torch.allclose(ours[i].float(), reference, rtol=1e-5, atol=1e-3)
+
+
 def test_grid_likelihood_of_a_decoder_that_ignores_z():
     """With p(x|z) the same for every z, p(x) = p(x|z): the grid must integrate the prior to 1 and add nothing."""
     torch.manual_seed(0)

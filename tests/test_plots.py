@@ -181,3 +181,17 @@ def test_bounds_figure_draws_the_bounds_and_both_reference_lines():
     assert list(curve.get_xdata()) == [1, 10, 1000] and list(curve.get_ydata()) == [132.4, 130.0, 128.5]
     assert elbo.get_ydata()[0] == 132.0 and exact.get_ydata()[0] == 128.4 and ax.get_xscale() == "log"
     assert len(plots.bounds_figure({1: 1.0}, neg_elbo=1.0).axes[0].lines) == 2  # no exact line when unknown
+
+
+def test_true_posterior_figure_normalises_the_map_and_draws_q():
+    codes = torch.stack(torch.meshgrid(torch.linspace(-1, 1, 11), torch.linspace(-1, 1, 11), indexing="xy"), -1)
+    codes = codes.reshape(-1, 2) + torch.tensor([2.0, 3.0])  # a window away from the origin
+    log_p = -((codes - torch.tensor([2.2, 3.1])) ** 2).sum(1) / 0.02  # a narrow bump at (2.2, 3.1)
+    fig = plots.true_posterior_figure({"a": (codes, log_p, torch.tensor([2.0, 3.0]), torch.tensor([0.1, 0.2]))})
+    ax = fig.axes[0]
+    picture = ax.images[0].get_array()
+    assert abs(picture.sum() - 1) < 1e-6 and ax.images[0].get_extent() == [1.0, 3.0, 2.0, 4.0]
+    sizes = [(e.width, e.height) for e in ax.patches if isinstance(e, Ellipse)]
+    assert np.allclose(sizes, [(0.2, 0.4), (0.4, 0.8)])
+    posterior_mean, q_mean = (line.get_xydata()[0] for line in ax.lines)
+    assert np.allclose(posterior_mean, [2.2, 3.1], atol=0.01) and np.allclose(q_mean, [2.0, 3.0])

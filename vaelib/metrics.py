@@ -99,27 +99,34 @@ def iwae_bound(model, split: Split, k: int = 1000, batch_size: int = 50, seed: i
     return iwae_per_image(model, split, k, batch_size, seed, **kwargs).mean().item()
 
 
-def grid_neg_log_likelihood(model, x: torch.Tensor, limit: float = 5.0, steps: int = 301, chunk: int = 4096):
-    """-log p(x) itself, not a bound, for a model with a 2-D latent: (B,) float64 nats per image.
+def log_joint(model, x: torch.Tensor, z: torch.Tensor, chunk: int = 4096) -> torch.Tensor:
+    """log p(x, z) = log p(x|z) + log p(z) of every image x (B, 1, 28, 28) with every code z (M, D): (B, M) float64.
 
-    p(x) = ∫ p(x|z) p(z) dz is approximated by the sum of p(x|z_g) p(z_g) Δ² over a steps x steps grid of z_g on
-    [-limit, limit]² with cell area Δ². The integrand is smooth in z, so the sum converges fast as the grid gets
-    finer, and outside the grid lies 1 - (1 - 2 Φ(-limit))² of the prior's mass (6e-7 at limit 5). All images
-    share the grid's steps² decodes, and log p(x|z_g) for every image and grid point is one matrix product.
-    Feasible in two dimensions only: in 16, a grid this fine would have 301^16 points, which is why bounds exist.
+    The decoder runs once per code whatever B is, and log p(x|z) of all pairs is one matrix product. Normalised
+    over z, this is the true posterior p(z|x) = p(x, z) / p(x) that the encoder's q(z|x) approximates.
     """
-    if model.config.latent_dim != 2:
-        raise ValueError(f"a grid over z needs a 2-D latent; this model has latent_dim {model.config.latent_dim}")
-    z = plane_grid(limit, steps)  # (S², 2)
-    log_prior = prior_log_density(z.double())  # (S²,)
     target = x.float().reshape(len(x), -1)  # (B, 784)
     log_px = []
     with evaluating(model):
         for z_chunk in z.split(chunk):
-            logits = model.decode_logits(z_chunk.to(x.device)).float().reshape(len(z_chunk), -1)  # (g, 784)
+            logits = model.decode_logits(z_chunk.to(x.device)).float().reshape(len(z_chunk), -1)  # (m, 784)
             log_px.append((target @ logits.T - softplus(logits).sum(-1)).double().cpu())  # sum x l - log(1 + e^l)
-    log_joint = torch.cat(log_px, dim=1) + log_prior  # log p(x|z_g) + log p(z_g), (B, S²)
-    return -(torch.logsumexp(log_joint, dim=1) + 2 * math.log(2 * limit / (steps - 1)))  # + log Δ²
+    return torch.cat(log_px, dim=1) + prior_log_density(z.double().cpu())  # (B, M)
+
+
+def grid_neg_log_likelihood(model, x: torch.Tensor, limit: float = 5.0, steps: int = 301, chunk: int = 4096):
+    """-log p(x) itself, not a bound, for a model with a 2-D latent: (B,) float64 nats per image.
+
+    p(x) = ∫ p(x|z) p(z) dz is approximated by the sum of p(x, z_g) Δ² over a steps x steps grid of z_g on
+    [-limit, limit]² with cell area Δ². The integrand is smooth in z, so the sum converges fast as the grid gets
+    finer, and outside the grid lies 1 - (1 - 2 Φ(-limit))² of the prior's mass (6e-7 at limit 5). All images
+    share the grid's steps² decodes (log_joint). Feasible in two dimensions only: in 16, a grid this fine would
+    have 301^16 points, which is why bounds exist.
+    """
+    if model.config.latent_dim != 2:
+        raise ValueError(f"a grid over z needs a 2-D latent; this model has latent_dim {model.config.latent_dim}")
+    log_p = log_joint(model, x, plane_grid(limit, steps), chunk)  # (B, S²)
+    return -(torch.logsumexp(log_p, dim=1) + 2 * math.log(2 * limit / (steps - 1)))  # + log Δ²
 
 
 def pixel_entropy(images: torch.Tensor) -> torch.Tensor:

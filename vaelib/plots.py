@@ -441,3 +441,30 @@ def bounds_figure(bounds: dict, neg_elbo: float, exact: float | None = None) -> 
     ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
     return fig
+
+
+def true_posterior_figure(panels: dict, size: float = 3.3) -> Figure:
+    """The true posterior p(z|x) beside the encoder's guess q(z|x), one panel per image.
+
+    `panels` maps a title to (codes (S², 2) on an even grid as latent.plane_grid makes it, shifted anywhere;
+    log p(x, z) at those codes (S²,); q's mean (2,) and standard deviation (2,)). The posterior is drawn as a map,
+    normalised over the window; q as its 1σ and 2σ ellipses, with both means marked.
+    """
+    fig = Figure(figsize=(size * len(panels), size + 0.3), layout="constrained")
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, (title, (codes, log_p, mu, std)) in zip(axes, panels.items(), strict=True):
+        codes, mu, std = codes.detach().cpu().double(), mu.detach().cpu().double(), std.detach().cpu().double()
+        steps = int(round(len(codes) ** 0.5))
+        weights = torch.softmax(log_p.detach().cpu().double(), dim=0)  # p(z|x) on the window, sums to 1
+        lo, hi = codes.min(0).values.tolist(), codes.max(0).values.tolist()
+        picture = weights.reshape(steps, steps).numpy()  # row 0 = the lowest z2
+        ax.imshow(picture, origin="lower", extent=(lo[0], hi[0], lo[1], hi[1]), cmap="Blues")
+        for n in (1, 2):
+            ellipse = Ellipse(mu.tolist(), 2 * n * std[0].item(), 2 * n * std[1].item(), fill=False, color="black")
+            ax.add_patch(ellipse)
+        mean = (weights[:, None] * codes).sum(0)
+        ax.plot(*mean.tolist(), marker="o", color="tab:blue", markeredgecolor="white", label="mean of p(z|x)")
+        ax.plot(*mu.tolist(), marker="+", color="black", markersize=9, label="mean of q(z|x)")
+        ax.set(title=title, xlabel="$z_1$", ylabel="$z_2$", aspect="equal")
+    axes[0].legend(loc="lower left", fontsize="x-small")
+    return fig
