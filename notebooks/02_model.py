@@ -472,7 +472,7 @@ print(f"on binarised test digits (0/1 pixels) the floor is {metrics.pixel_entrop
 # | binarised | 50 | the same | 100 | 96.78 | 91.52 ± 0.66 (1000), **91.20 ± 0.66 (5000)** | `vae-train RECIPE --latent_dim 50 --data binary --epochs 100` |
 # | binarised | 50 | MLP 784-200-200-50, tanh | 3,280 passes | | **86.76** (5000, all test images) | Burda, Grosse & Salakhutdinov, *Importance Weighted Autoencoders*, ICLR 2016, Table 1 (VAE, one stochastic layer, k = 1): comparable with the row above |
 # | binarised | 50 | the same, trained as an IWAE with k = 50 | 3,280 passes | | 84.78 (5000, all test images) | the same table (IWAE, one stochastic layer, k = 50): a tighter training objective |
-# | grey | 20 | MLP 784-400-20 | 10 | 105.55 (one z, all test images) | | pytorch/examples `vae/main.py` at 77f55b9, run here unchanged (its README quotes no number): comparable with the grey rows above |
+# | grey | 20 | MLP 784-400-20 | 10 | 105.55 (one z, all test images) | | pytorch/examples `vae/main.py` at 77f55b9, run here with its defaults (its README quotes no number): comparable with the grey rows above |
 # | grey | 2 | MLP 784-512-256-2 | 50 | 138.40 (one z, all test images) | | lyeoni/pytorch-mnist-VAE, `pytorch-mnist-VAE.ipynb` at 413bb3a, epoch 50: comparable with the grey 2-D rows |
 # | grey, training set | 2 | conv 32-64, dense 16 (Keras) | 30 | 146.95, a *training* loss | | keras-team/keras-io `examples/generative/md/vae.md` at 216c5a2b, epoch 30: **not comparable**, the mean loss while training on all 70,000 images, test images included (the current Keras 3 page shows 150.40) |
 #
