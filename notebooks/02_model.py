@@ -413,9 +413,7 @@ plots.true_posterior_figure(panels)
 
 # %%
 for title, (codes, log_p, mu, std) in panels.items():
-    weights = torch.softmax(log_p, dim=0)  # p(z|x) over the window
-    mean = (weights[:, None] * codes.double()).sum(0)
-    spread = (weights[:, None] * (codes.double() - mean) ** 2).sum(0).sqrt()
+    mean, spread = latent.grid_moments(codes, log_p)  # of p(z|x) over the window
     print(title)
     print(f"  p(z|x): mean ({mean[0]:+.3f}, {mean[1]:+.3f}), std ({spread[0]:.3f}, {spread[1]:.3f})")
     print(f"  q(z|x): mean ({mu[0]:+.3f}, {mu[1]:+.3f}), std ({std[0]:.3f}, {std[1]:.3f})")

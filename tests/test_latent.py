@@ -6,6 +6,7 @@ from statistics import NormalDist
 
 import pytest
 import torch
+from torch.distributions import Normal
 
 from vaelib import latent
 from vaelib.model import VAE, ModelConfig
@@ -180,3 +181,12 @@ def test_codes_to_images_decodes_in_eval_mode(model):
     with torch.no_grad():
         expected = torch.sigmoid(reference.eval().decode_logits(z))
     torch.testing.assert_close(images, expected)
+
+
+def test_grid_moments_recover_a_gaussian():
+    """A Gaussian's log-density, known only up to a constant on a shifted grid: its mean and std come back."""
+    codes = latent.plane_grid(limit=1.0, steps=201) + torch.tensor([0.5, -2.0])
+    mean, std = torch.tensor([0.6, -2.1]), torch.tensor([0.1, 0.2])
+    log_density = Normal(mean, std).log_prob(codes).sum(1) + 123.0  # the constant must not matter
+    got_mean, got_std = latent.grid_moments(codes, log_density)
+    assert torch.allclose(got_mean, mean.double(), atol=1e-4) and torch.allclose(got_std, std.double(), atol=1e-3)

@@ -118,3 +118,12 @@ def plane_grid(limit: float = 3.0, steps: int = 121) -> torch.Tensor:
     axis = torch.linspace(-limit, limit, steps)
     z1, z2 = torch.meshgrid(axis, axis, indexing="xy")  # (steps, steps) each; rows follow z2
     return torch.stack([z1.flatten(), z2.flatten()], dim=1)
+
+
+def grid_moments(codes: torch.Tensor, log_density: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean (D,) and standard deviation (D,) of a density known up to a constant at codes (M, D) of an even grid,
+    in float64: e.g. the true posterior p(z|x) from metrics.log_joint, normalised over the grid's window."""
+    weights = torch.softmax(log_density.detach().cpu().double(), dim=0)[:, None]  # (M, 1), sums to 1
+    codes = codes.detach().cpu().double()
+    mean = (weights * codes).sum(0)
+    return mean, (weights * (codes - mean) ** 2).sum(0).sqrt()

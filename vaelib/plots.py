@@ -17,6 +17,7 @@ from PIL import Image
 from torchvision.utils import make_grid
 
 from .atomic import atomic_write
+from .latent import grid_moments
 from .model import IMAGE_SHAPE, evaluating
 
 PARTS = (("neg_elbo", "−ELBO = reconstruction + KL"), ("recon", "reconstruction"), ("kl", "KL"))
@@ -462,7 +463,7 @@ def true_posterior_figure(panels: dict, size: float = 3.3) -> Figure:
         for n in (1, 2):
             ellipse = Ellipse(mu.tolist(), 2 * n * std[0].item(), 2 * n * std[1].item(), fill=False, color="black")
             ax.add_patch(ellipse)
-        mean = (weights[:, None] * codes).sum(0)
+        mean, _ = grid_moments(codes, log_p)
         ax.plot(*mean.tolist(), marker="o", color="tab:blue", markeredgecolor="white", label="mean of p(z|x)")
         ax.plot(*mu.tolist(), marker="+", color="black", markersize=9, label="mean of q(z|x)")
         ax.set(title=title, xlabel="$z_1$", ylabel="$z_2$", aspect="equal")
