@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from vaelib import data, settings
-from vaelib.model import VAE, ModelConfig
+from vaelib.core import data, settings
+from vaelib.core.model import VAE, ModelConfig
 
 
 @pytest.fixture(autouse=True)
@@ -50,22 +50,22 @@ def synthetic() -> data.MNIST:
     g = torch.Generator().manual_seed(0)
 
     def split(n):
-        return data.Split(torch.rand(n, 1, 28, 28, generator=g).round(), torch.randint(0, 10, (n,), generator=g))
+        return data.Digits(torch.rand(n, 1, 28, 28, generator=g).round(), torch.randint(0, 10, (n,), generator=g))
 
     return data.MNIST(split(256), split(128), split(128))
 
 
 @pytest.fixture
-def labelled_split() -> data.Split:
+def labelled_digits() -> data.Digits:
     """60 random 'digits' in [0, 1], six of each class (labels 0..9 repeated)."""
     g = torch.Generator().manual_seed(1)
-    return data.Split(torch.rand(60, 1, 28, 28, generator=g), torch.arange(10).repeat(6))
+    return data.Digits(torch.rand(60, 1, 28, 28, generator=g), torch.arange(10).repeat(6))
 
 
 @pytest.fixture
 def save_model(tmp_path):
     """save_model(model, name) -> the path of a checkpoint holding only the model (as a shared model file would)."""
-    from vaelib.checkpoint import save_checkpoint
+    from vaelib.runs.storage import save_checkpoint
 
     def save(model, name: str = "tiny.pth", **extra) -> Path:
         path = tmp_path / name
@@ -85,3 +85,28 @@ def model():
         vae.fc_mu.weight.mul_(20)
         vae.fc_log_var.bias.fill_(-2.0)
     return vae
+
+
+@pytest.fixture
+def judge():
+    """An untrained classifier: a fixed, fast stand-in for the shipped one where only the wiring is tested."""
+    from vaelib.core.classifier import Classifier
+
+    torch.manual_seed(1)
+    return Classifier().eval()
+
+
+@pytest.fixture
+def payload():
+    """payload(model, neg_elbo, objective) -> a checkpoint dict holding the model and its validation scores."""
+
+    def make(model: VAE, neg_elbo: float = 150.0, objective: float | None = None) -> dict:
+        return {
+            "model_state": model.state_dict(),
+            "model_config": model.config.to_dict(),
+            "val_objective": neg_elbo if objective is None else objective,
+            "val_neg_elbo": neg_elbo,
+            "epoch": 3,
+        }
+
+    return make

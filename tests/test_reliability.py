@@ -32,11 +32,13 @@ import tqdm.auto
 import tqdm.std
 from matplotlib.figure import Figure
 
-from vaelib import checkpoint, data, generate, plots, runs, trainer
-from vaelib import train as train_cli
-from vaelib.errors import VAEError
-from vaelib.model import VAE, ModelConfig
-from vaelib.trainer import NonFiniteLoss, TrainConfig
+from vaelib.commands import generate
+from vaelib.commands import train as train_cli
+from vaelib.core import checkpoints, data
+from vaelib.core.errors import VAEError
+from vaelib.core.model import VAE, ModelConfig, NonFiniteLoss
+from vaelib.core.training import TrainConfig
+from vaelib.runs import folder, images, run, storage
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="forks and SIGKILLs processes: POSIX only")
 FORK = multiprocessing.get_context("fork" if sys.platform != "win32" else None)  # children share data and torch
@@ -59,14 +61,14 @@ def one_thread():
 @pytest.fixture(autouse=True)
 def cheap_loss_plot(monkeypatch):
     """Draw loss.png as a bare one-line figure: the full figure took three quarters of a tiny epoch's time
-    (profiled), and its looks are tested with the plots. It is still written every epoch, atomically."""
+    (profiled), and its looks are tested with the figures. It is still written every epoch, atomically."""
 
     def loss_figure(rows):
         fig = Figure(figsize=(1, 1))
         fig.add_subplot().plot([row["val_objective"] for row in rows])
         return fig
 
-    monkeypatch.setattr(plots, "loss_figure", loss_figure)
+    monkeypatch.setattr(images, "loss_figure", loss_figure)
 
 
 @pytest.fixture(scope="module")
@@ -80,8 +82,8 @@ def reference_run(tiny, tmp_path_factory) -> tuple[Path, float]:
     """CONFIG trained without interruption: its run folder and the seconds a whole run takes once warmed up."""
     ends = []
     root = tmp_path_factory.mktemp("reference")
-    run_dir = trainer.fit(
-        CONFIG, data=tiny, checkpoint_dir=root, on_epoch=lambda *_: ends.append(time.perf_counter())
+    run_dir = run.fit(
+        CONFIG, mnist=tiny, checkpoint_dir=root, on_epoch=lambda *_: ends.append(time.perf_counter())
     ).run_dir
     return run_dir, (ends[-1] - ends[0]) / (len(ends) - 1) * len(ends)  # the first epoch pays for warming up
 
@@ -100,7 +102,7 @@ def stopped_after_epoch_1(tiny, tmp_path_factory) -> Path:
     def stop(row, model):
         raise KeyboardInterrupt
 
-    assert trainer.fit(CONFIG, data=tiny, checkpoint_dir=root, on_epoch=stop).interrupted
+    assert run.fit(CONFIG, mnist=tiny, checkpoint_dir=root, on_epoch=stop).interrupted
     return root
 
 
@@ -141,33 +143,33 @@ def assert_loadable(root) -> dict:
     """Every checkpoint under root loads with weights-only unpickling and carries epochs 1..its epoch once."""
     found = {}
     for path in sorted(Path(root).rglob("*.pth")):
-        ckpt = checkpoint.load_checkpoint(path)  # a torn file raises VAEError here
+        ckpt = checkpoints.load_checkpoint(path)  # a torn file raises VAEError here
         assert [row["epoch"] for row in ckpt["metrics"]] == list(range(1, ckpt["epoch"] + 1)), path
         found[path] = ckpt["epoch"]
     for metrics in Path(root).rglob("metrics.csv"):
-        epochs = [row["epoch"] for row in runs.read_metrics(metrics.parent)]
+        epochs = [row["epoch"] for row in folder.read_metrics(metrics.parent)]
         assert epochs == list(range(1, len(epochs) + 1)), metrics
     return found
 
 
 def same_rows(rows, expected):
     """Metric rows equal in every number except the wall-clock seconds."""
-    keys = [k for k in runs.METRIC_FIELDS if k != "seconds"]
+    keys = [k for k in folder.METRIC_FIELDS if k != "seconds"]
     return [[row[k] for k in keys] for row in rows] == [[row[k] for k in keys] for row in expected]
 
 
 def assert_equals_reference(run_dir: Path, root: Path, reference: Path) -> None:
     """The run finished exactly as the uninterrupted reference run: a continuous log and identical models."""
-    expected = checkpoint.load_checkpoint(reference / "vae_final.pth")
-    final = checkpoint.load_checkpoint(run_dir / "vae_final.pth")
-    assert [row["epoch"] for row in runs.read_metrics(run_dir)] == EPOCHS  # each epoch exactly once
-    assert same_rows(runs.read_metrics(run_dir), expected["metrics"])
+    expected = checkpoints.load_checkpoint(reference / "vae_final.pth")
+    final = checkpoints.load_checkpoint(run_dir / "vae_final.pth")
+    assert [row["epoch"] for row in folder.read_metrics(run_dir)] == EPOCHS  # each epoch exactly once
+    assert same_rows(folder.read_metrics(run_dir), expected["metrics"])
     assert same_rows(final["metrics"], expected["metrics"])
     for name in ["vae_final.pth", "last.pth", "best.pth", *(f"checkpoint_epoch_{e:04d}.pth" for e in EPOCHS)]:
-        got, want = checkpoint.load_checkpoint(run_dir / name), checkpoint.load_checkpoint(reference / name)
+        got, want = checkpoints.load_checkpoint(run_dir / name), checkpoints.load_checkpoint(reference / name)
         assert got["epoch"] == want["epoch"], name
         assert all(torch.equal(got["model_state"][k], want["model_state"][k]) for k in want["model_state"]), name
-    best = checkpoint.load_checkpoint(checkpoint.best_path(root))
+    best = checkpoints.load_checkpoint(checkpoints.best_model_path(root))
     assert best["val_neg_elbo"] == min(row["val_neg_elbo"] for row in expected["metrics"])
     assert {f"reconstructions_epoch_{e:04d}.png" for e in EPOCHS} | {"loss.png"} <= {p.name for p in run_dir.iterdir()}
     assert temporaries(run_dir, root / "best_model") == []
@@ -196,7 +198,7 @@ def _pause_at(target: str, nth: int, phase: str, ready) -> None:
     and synced but not yet renamed; "renamed": just after the rename.
     """
     seen = {"n": 0}
-    real_write, real_replace = checkpoint.atomic_write, os.replace
+    real_write, real_replace = storage.atomic_write, os.replace
 
     def hit(name):
         seen["n"] += name == target
@@ -223,7 +225,7 @@ def _pause_at(target: str, nth: int, phase: str, ready) -> None:
         if phase == "renamed" and hit(Path(dst).name):
             _stop_here(ready)
 
-    checkpoint.atomic_write, os.replace = write, rename
+    storage.atomic_write, os.replace = write, rename
 
 
 def _train_child(start, root, tiny, pause, ready) -> None:
@@ -231,9 +233,9 @@ def _train_child(start, root, tiny, pause, ready) -> None:
     if pause:
         _pause_at(*pause, ready)
     if start is None:
-        trainer.fit(CONFIG, data=tiny, checkpoint_dir=root)
+        run.fit(CONFIG, mnist=tiny, checkpoint_dir=root)
     else:
-        trainer.resume(start, data=tiny, checkpoint_dir=root)
+        run.resume(start, mnist=tiny, checkpoint_dir=root)
 
 
 def segment(root: Path, tiny, start=None, pause=None, kill_after=None, kill_on_temporary=None, watch=()):
@@ -324,7 +326,7 @@ def test_sigkill_at_each_write_then_resume(tiny, reference, tmp_path):
     for target, nth, phase in plan:
         path = (best_dir if target == "vae_best.pth" else run_dir) / target
         old = path.read_bytes() if path.exists() else None
-        epoch = checkpoint.load_checkpoint(run_dir / "last.pth")["epoch"]
+        epoch = checkpoints.load_checkpoint(run_dir / "last.pth")["epoch"]
         outcome = segment(root, tiny, start=run_dir / "last.pth", pause=(target, nth, phase), watch=(run_dir, best_dir))
         KILL_LOG.append(("A", f"resumed after epoch {epoch}: {phase} of {target}", outcome))
         if phase == "renamed":
@@ -359,7 +361,7 @@ def test_sigkill_at_random_moments(tiny, reference_run, tmp_path):
             (run_dir,) = root.glob("run_*")
             KILL_LOG.append(("B", f"new run, random time ({when:.2f} s)", outcome))
         else:
-            left = 1 - checkpoint.load_checkpoint(run_dir / "last.pth")["epoch"] / CONFIG.epochs
+            left = 1 - checkpoints.load_checkpoint(run_dir / "last.pth")["epoch"] / CONFIG.epochs
             when = when * max(left, 0.1) * seconds if how == "random" else when
             kind = {"kill_after": when} if how == "random" else {"kill_on_temporary": when}
             outcome = segment(root, tiny, start=run_dir / "last.pth", watch=(run_dir, root / "best_model"), **kind)
@@ -379,14 +381,16 @@ def test_sigkill_at_random_moments(tiny, reference_run, tmp_path):
 # ---------------------------------------------------------------- Ctrl-C on the command
 
 
-# The real command, on the tiny subset: vaelib.train.main with CONFIG's flags, the data source swapped
+# The real command, on the tiny subset: vaelib.commands.train.main with CONFIG's flags, the data source swapped
 CLI_FLAGS = ["--epochs", "3", "--batch_size", "64", "--learning_rate", "0.004", "--schedule", "onecycle", "--seed", "1",
              "--save-every", "1", "--device", "cpu"]  # fmt: skip
 CLI_SCRIPT = """
 import sys
-from vaelib import data, trainer, train
+from vaelib.commands import train
+from vaelib.core import data
+from vaelib.runs import run
 full = data.load_mnist()
-trainer.load_mnist = lambda *args, **kwargs: data.MNIST(full.train.head(256), full.val.head(128), full.test.head(128))
+run.load_mnist = lambda *args, **kwargs: data.MNIST(full.train.head(256), full.val.head(128), full.test.head(128))
 train.main(sys.argv[1:])
 """
 
@@ -413,9 +417,9 @@ def test_ctrl_c_then_resume_equals_uninterrupted(
     assert "Traceback" not in errors and "KeyboardInterrupt" not in errors, errors
     (path,) = re.findall(r"Resume with: vae-train --resume (\S+)", printed)
     (epoch,) = re.findall(r"Interrupted: \S+ holds the run after epoch (\d+) of 3", printed)
-    assert checkpoint.load_checkpoint(path)["epoch"] == int(epoch) < 3 and Path(path).name == "last.pth"
+    assert checkpoints.load_checkpoint(path)["epoch"] == int(epoch) < 3 and Path(path).name == "last.pth"
 
-    monkeypatch.setattr(trainer, "load_mnist", lambda *args, **kwargs: tiny)
+    monkeypatch.setattr(run, "load_mnist", lambda *args, **kwargs: tiny)
     train_cli.main(["--resume", path])  # the command it printed, in this process to save a start-up
     assert_equals_reference(Path(path).parent, isolated_checkpoints, reference)
 
@@ -459,7 +463,7 @@ def test_code_carrying_checkpoint_is_refused(fmt, payload, tmp_path, capsys):
     evil = {"model_state": {"w": payload(marker)}, "model_config": ModelConfig().to_dict(), "val_neg_elbo": 1.0}
     WRITERS[fmt](evil, path)
 
-    for load in (checkpoint.load_checkpoint, checkpoint.load_model):
+    for load in (checkpoints.load_checkpoint, checkpoints.load_model):
         with pytest.raises(VAEError, match="refused to load") as refused:
             load(path)
         one_line(refused.value)
@@ -486,14 +490,14 @@ def test_nan_in_training_data_stops_at_its_step(tiny, stopped):
     before = snapshot(root, mtimes=False)
     images = tiny.train.images.clone()
     images[37, 0, 14, 14] = math.nan
-    poisoned = tiny._replace(train=data.Split(images, tiny.train.labels))
+    poisoned = tiny._replace(train=data.Digits(images, tiny.train.labels))
     # the step that meets image 37 in epoch 2: replay the shuffle from the saved generator state
     generator = torch.Generator()
-    generator.set_state(checkpoint.load_checkpoint(run_dir / "last.pth")["rng_state"]["shuffle"])
+    generator.set_state(checkpoints.load_checkpoint(run_dir / "last.pth")["rng_state"]["shuffle"])
     step = int((torch.randperm(len(images), generator=generator) == 37).nonzero()) // CONFIG.batch_size + 1
 
     with pytest.raises(NonFiniteLoss) as stopped_by:
-        trainer.resume(run_dir / "last.pth", data=poisoned, checkpoint_dir=root)
+        run.resume(run_dir / "last.pth", mnist=poisoned, checkpoint_dir=root)
     message = one_line(stopped_by.value)
     assert f"epoch 2, step {step}" in message and "nan" in message
     # last.pth, best.pth, checkpoint_epoch_0001.pth, best model: byte-identical
@@ -507,8 +511,8 @@ def test_nan_in_validation_data_changes_no_file(tiny, stopped):
     images = tiny.val.images.clone()
     images[5, 0, 3, 3] = math.nan
     with pytest.raises(NonFiniteLoss) as stopped_by:
-        poisoned = tiny._replace(val=data.Split(images, tiny.val.labels))
-        trainer.resume(run_dir / "last.pth", data=poisoned, checkpoint_dir=root)
+        poisoned = tiny._replace(val=data.Digits(images, tiny.val.labels))
+        run.resume(run_dir / "last.pth", mnist=poisoned, checkpoint_dir=root)
     message = one_line(stopped_by.value)
     assert "epoch 2" in message and "validation" in message
     assert snapshot(root, mtimes=False) == before
@@ -520,7 +524,7 @@ def test_nan_in_validation_data_changes_no_file(tiny, stopped):
 def _fit_at_once(seed, root, tiny, barrier) -> None:
     _own_tqdm_lock()
     barrier.wait(TIMEOUT)
-    trainer.fit(replace(CONFIG, epochs=1, seed=seed), data=tiny, checkpoint_dir=root)
+    run.fit(replace(CONFIG, epochs=1, seed=seed), mnist=tiny, checkpoint_dir=root)
 
 
 def test_two_runs_at_once_get_their_own_folders(tiny, tmp_path):
@@ -532,11 +536,11 @@ def test_two_runs_at_once_get_their_own_folders(tiny, tmp_path):
     run_dirs = sorted(root.glob("run_*"))
     assert len(run_dirs) == 2
     assert sorted(runs_config["train"]["seed"] for runs_config in map(_config, run_dirs)) == [11, 12]
-    bests = [checkpoint.load_checkpoint(d / "best.pth") for d in run_dirs]
+    bests = [checkpoints.load_checkpoint(d / "best.pth") for d in run_dirs]
     for d in run_dirs:
-        assert [row["epoch"] for row in runs.read_metrics(d)] == [1]
+        assert [row["epoch"] for row in folder.read_metrics(d)] == [1]
     winner = min(bests, key=lambda ckpt: ckpt["val_neg_elbo"])
-    best = checkpoint.load_checkpoint(checkpoint.best_path(root))
+    best = checkpoints.load_checkpoint(checkpoints.best_model_path(root))
     assert best["val_neg_elbo"] == winner["val_neg_elbo"] == min(ckpt["val_neg_elbo"] for ckpt in bests)
     assert all(torch.equal(best["model_state"][k], v) for k, v in winner["model_state"].items())
 
@@ -549,12 +553,12 @@ def _offer_many(path, values, barrier, state) -> None:
     barrier.wait(TIMEOUT)
     for value in values:
         payload = {"model_state": state, "model_config": ModelConfig().to_dict()}
-        checkpoint.update_best({**payload, "val_objective": value, "val_neg_elbo": value}, path)
+        storage.update_best_model({**payload, "val_objective": value, "val_neg_elbo": value}, path)
 
 
 def _make_run_dir(root, barrier, queue) -> None:
     barrier.wait(TIMEOUT)
-    queue.put(runs.new_run_dir(root).name)
+    queue.put(folder.new_run_dir(root).name)
 
 
 def test_processes_racing_for_best_and_folders(tmp_path):
@@ -565,7 +569,7 @@ def test_processes_racing_for_best_and_folders(tmp_path):
     barrier = FORK.Barrier(6)
     writers = [FORK.Process(target=_offer_many, args=(best, values[i::6], barrier, state)) for i in range(6)]
     assert run_all(writers) == [0] * 6
-    assert checkpoint.load_checkpoint(best)["val_neg_elbo"] == min(values)
+    assert checkpoints.load_checkpoint(best)["val_neg_elbo"] == min(values)
     assert temporaries(best.parent) == []
 
     barrier, queue = FORK.Barrier(8), FORK.Queue()
@@ -583,7 +587,7 @@ def test_uncreatable_checkpoint_dir_is_one_line(tiny, tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")  # root ignores chmod, but nobody can create a folder inside a file
     with pytest.raises(VAEError, match="writable --checkpoint-dir") as refused:
-        trainer.fit(CONFIG, data=tiny, checkpoint_dir=blocker / "checkpoints")
+        run.fit(CONFIG, mnist=tiny, checkpoint_dir=blocker / "checkpoints")
     one_line(refused.value)
 
 
@@ -598,7 +602,7 @@ def _fit_until_the_disk_fills(root, tiny, queue) -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
 
     try:
-        trainer.fit(CONFIG, data=tiny, checkpoint_dir=root, on_epoch=fill_disk)
+        run.fit(CONFIG, mnist=tiny, checkpoint_dir=root, on_epoch=fill_disk)
         queue.put("finished")
     except VAEError as err:
         queue.put(f"VAEError: {err}")
@@ -636,7 +640,7 @@ def test_disk_full_then_resume_equals_uninterrupted(stopped, tiny, reference, mo
     then there is space again, and resuming finishes the run exactly as the uninterrupted run."""
     root, run_dir = stopped
     failing = {"name": None}
-    for module in (checkpoint, runs, plots):  # every module that writes files during training
+    for module in (storage, folder, images):  # every module that writes files during training
 
         @contextlib.contextmanager
         def atomic_write(path, mode="wb", real=module.atomic_write):
@@ -646,11 +650,11 @@ def test_disk_full_then_resume_equals_uninterrupted(stopped, tiny, reference, mo
         monkeypatch.setattr(module, "atomic_write", atomic_write)
     for name in ["metrics.csv", "checkpoint_epoch_0002.pth", "last.pth", "reconstructions_epoch_0003.png"]:
         failing["name"] = name
-        last = checkpoint.load_checkpoint(run_dir / "last.pth")
+        last = checkpoints.load_checkpoint(run_dir / "last.pth")
         with pytest.raises(VAEError) as refused:
-            trainer.resume(run_dir / "last.pth", data=tiny, checkpoint_dir=root)
+            run.resume(run_dir / "last.pth", mnist=tiny, checkpoint_dir=root)
         assert "No space left on device" in one_line(refused.value) and name in str(refused.value), name
-        assert checkpoint.load_checkpoint(run_dir / "last.pth")["epoch"] >= last["epoch"]
+        assert checkpoints.load_checkpoint(run_dir / "last.pth")["epoch"] >= last["epoch"]
         assert_loadable(root)
         assert temporaries(run_dir) == []
 
@@ -658,12 +662,12 @@ def test_disk_full_then_resume_equals_uninterrupted(stopped, tiny, reference, mo
     (root / "best_model").rename(root / "best_model.bak")
     (root / "best_model").write_text("a file where the best-model folder should be")
     with pytest.raises(VAEError) as refused:
-        trainer.resume(run_dir / "last.pth", data=tiny, checkpoint_dir=root)
+        run.resume(run_dir / "last.pth", mnist=tiny, checkpoint_dir=root)
     assert "best_model" in one_line(refused.value)
     (root / "best_model").unlink()
     (root / "best_model.bak").rename(root / "best_model")
 
-    trainer.resume(run_dir / "last.pth", data=tiny, checkpoint_dir=root)
+    run.resume(run_dir / "last.pth", mnist=tiny, checkpoint_dir=root)
     assert_equals_reference(run_dir, root, reference)
 
 
@@ -687,9 +691,9 @@ def test_resume_outside_run_folder_is_refused(stopped, tiny, tmp_path):
     shared = tmp_path / "shared"
     shared.mkdir()
     shutil.copy(run_dir / "last.pth", shared / "model.pth")
-    for path in (shared / "model.pth", checkpoint.best_path(root)):
+    for path in (shared / "model.pth", checkpoints.best_model_path(root)):
         before = snapshot(path.parent)
         with pytest.raises(VAEError, match="run folder") as refused:
-            trainer.resume(path, data=tiny, checkpoint_dir=root)
+            run.resume(path, mnist=tiny, checkpoint_dir=root)
         one_line(refused.value)
         assert snapshot(path.parent) == before

@@ -76,7 +76,8 @@ def test_wheel_holds_the_weights(wheel):
 
 def test_installed_copy_is_the_one_imported(outside, installed):
     run, _ = outside
-    code = "import vaelib, vaelib.classifier as c; print(vaelib.__file__, vaelib.pretrained_path(2), c.default_path())"
+    shipped = "vaelib.pretrained_path(2), c.default_path()"
+    code = f"import vaelib, vaelib.core.classifier as c; print(vaelib.__file__, {shipped})"
     lines = run(sys.executable, "-c", code).stdout.split()
     for line in lines:
         assert Path(line).is_relative_to(installed), line
@@ -97,3 +98,16 @@ def test_evaluate_quick_from_an_empty_folder(outside, installed):
     assert Path(result["checkpoint"]).is_relative_to(installed)
     assert result["latent_dim"] == 2 and result["test_images"] == 500
     assert 140 < result["neg_elbo"] < 180  # the shipped 2-D model: about 157 nats on the full test set
+
+
+@pytest.mark.parametrize(
+    "module, command",
+    [("train", "vae-train"), ("generate", "vae-generate"), ("evaluate", "vae-evaluate"),
+     ("train_classifier", "vae-classifier")],
+)  # fmt: skip
+def test_both_forms_of_each_command_work(outside, installed, module, command):
+    """`vae-train` and `python -m vaelib.train` (and the same for the other three) are one command."""
+    run, _ = outside
+    script = run(str(installed / "bin" / command), "--help").stdout
+    for form in (f"vaelib.{module}", f"vaelib.commands.{module}"):
+        assert run(sys.executable, "-m", form, "--help").stdout == script

@@ -1,63 +1,66 @@
 """vaelib: a small convolutional variational autoencoder for MNIST, made for learning.
 
     import vaelib
-    data = vaelib.load_mnist()
-    result = vaelib.fit(vaelib.make_config("fast", epochs=10))
-    model, _ = vaelib.load_model(vaelib.default_checkpoint())
-    digits = model.sample(16)
+    from vaelib.runs import fit
 
-The modules not imported here are used by name: vaelib.latent, vaelib.conditional, vaelib.plots,
-vaelib.explorer, vaelib.classifier, vaelib.evaluation, vaelib.sampling, vaelib.live.
+    mnist = vaelib.load_mnist()                                # 55,000 train / 5,000 validation / 10,000 test
+    result = fit(vaelib.make_config("fast", epochs=10))        # a training run with its folder of checkpoints
+    model, _ = vaelib.load_model(vaelib.default_checkpoint())  # your best model, else the shipped one
+    digits = model.sample(16)                                  # (16, 1, 28, 28) in [0, 1]
+
+The package has four parts, one folder each; the core never imports the others:
+- vaelib.core: what a learner reads: the model and its loss (core/model.py, core/likelihood.py), the data, the
+  training epoch, the measures, the latent space. The names below come from it.
+- vaelib.runs: the run shell: fit and resume, run folders, checkpoints written safely, the best model.
+- vaelib.commands: vae-train, vae-generate, vae-evaluate and vae-classifier.
+- vaelib.notebook: what only the notebooks use: figures, tables, live training plots, the latent explorers.
 """
 
-from .checkpoint import best_path, default_checkpoint, load_checkpoint, load_model, pretrained_path, save_checkpoint
-from .data import MNIST, Split, batches, load_mnist
-from .device import pick_device
-from .errors import VAEError
-from .metrics import estimate_elbo, iwae_bound
-from .model import (
+from .core.checkpoints import default_checkpoint, load_checkpoint, load_model, pretrained_path
+from .core.data import MNIST, Digits, batches, load_mnist
+from .core.device import pick_device
+from .core.errors import VAEError
+from .core.measures import estimate_elbo, iwae_bound
+from .core.model import (
     VAE,
     Losses,
     ModelConfig,
-    bernoulli_nll,
     evaluating,
+    gaussian_log_prob,
     kl_to_standard_normal,
     negative_elbo,
     reparameterize,
+    train_step,
 )
-from .settings import quick_mode
-from .trainer import RECIPES, TrainConfig, TrainResult, fit, make_config, resume
+from .core.settings import quick_mode
+from .core.training import RECIPES, TrainConfig, make_config
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "MNIST",
     "RECIPES",
     "VAE",
+    "Digits",
     "Losses",
     "ModelConfig",
-    "Split",
     "TrainConfig",
-    "TrainResult",
     "VAEError",
     "batches",
-    "bernoulli_nll",
-    "best_path",
     "default_checkpoint",
     "estimate_elbo",
     "evaluating",
-    "fit",
+    "gaussian_log_prob",
     "iwae_bound",
     "kl_to_standard_normal",
     "load_checkpoint",
-    "load_model",
     "load_mnist",
+    "load_model",
     "make_config",
     "negative_elbo",
     "pick_device",
     "pretrained_path",
     "quick_mode",
     "reparameterize",
-    "resume",
-    "save_checkpoint",
+    "train_step",
 ]

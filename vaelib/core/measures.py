@@ -1,0 +1,216 @@
+"""How good is a model: the negative ELBO and the importance-weighted bound on a set of digits, the exact likelihood
+of a 2-D model, active latent units, and the Fréchet distance, class entropy and confidence that score samples."""
+
+import math
+
+import torch
+from tqdm import tqdm
+
+from . import likelihood
+from .data import Digits, batches, num_batches
+from .latent import encode_posteriors, grid_codes
+from .model import PIXELS, Losses, evaluating, gaussian_log_prob, kl_to_standard_normal, negative_elbo, reparameterize
+
+ELBO_SEED = 0  # the same z noise every time, so two evaluations of one model agree exactly
+ACTIVE_THRESHOLD = 0.01  # a latent unit is active when Var_x[mu(x)] exceeds this
+
+
+def estimate_elbo(model, digits: Digits, batch_size: int = 1000, beta: float = 1.0, seed: int = ELBO_SEED) -> dict:
+    """Means over `digits` in eval mode, one z per image, as floats: the fields of model.Losses
+    ({'objective', 'neg_elbo', 'recon', 'kl'}; the objective weighs the KL by `beta`)."""
+    generator = torch.Generator(digits.images.device).manual_seed(seed)
+    sums = torch.zeros(len(Losses._fields), dtype=torch.float64)
+    with evaluating(model):
+        for batch in batches(digits, batch_size):
+            mu, log_var = model.encode(batch.images)
+            z = reparameterize(mu, log_var, generator)
+            terms = negative_elbo(model.decode_logits(z), batch.images, mu, log_var, beta)
+            sums += torch.stack([t.double().cpu() for t in terms]) * len(batch)
+    return dict(zip(Losses._fields, (sums / len(digits)).tolist(), strict=True))
+
+
+def bits_per_dim(nats_per_image: float, dims: int = PIXELS) -> float:
+    """Nats per image -> bits per pixel: divide by the 784 pixels and by ln 2."""
+    return nats_per_image / (dims * math.log(2))
+
+
+def iwae_log_weights(model, x: torch.Tensor, k: int, chunk: int = 4096, generator=None) -> torch.Tensor:
+    """log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x) for k draws z_i ~ q(z|x): (k, B) in float64.
+
+    Decodes at most `chunk` images at once, so memory stays bounded whatever k and B are; log p(x|z) is the
+    likelihood's no-gradient fast form, which keeps the loop near the decoder's own speed (benchmarks/iwae_speed.py).
+    """
+    with evaluating(model):
+        mu, log_var = (t.float() for t in model.encode(x))  # (B, D) each
+        sigma, target = torch.exp(0.5 * log_var), x.float().reshape(len(x), -1)  # (B, D), (B, 784)
+        per_pass = max(1, chunk // len(x))  # z draws decoded per pass
+        rows = []
+        for start in range(0, k, per_pass):
+            n = min(per_pass, k - start)
+            z = mu + sigma * torch.randn((n, *mu.shape), generator=generator, device=mu.device)  # (n, B, D)
+            logits = model.decode_logits(z.flatten(0, 1)).float().reshape(n, len(x), -1)  # (n, B, 784)
+            log_px = likelihood.log_prob_fast(logits, target)  # (n, B)
+            log_ratio = gaussian_log_prob(z) - gaussian_log_prob(z, mu, log_var)  # log p(z) - log q(z|x), (n, B)
+            rows.append((log_px + log_ratio).double())
+    return torch.cat(rows)  # (k, B)
+
+
+def iwae_per_image(
+    model,
+    digits: Digits,
+    k: int = 1000,
+    batch_size: int = 50,
+    seed: int = ELBO_SEED,
+    chunk: int = 4096,
+    progress: bool = False,
+) -> torch.Tensor:
+    """The importance-weighted bound (Burda et al. 2016) of -log p(x) for each image of `digits`, (N,) float64 nats.
+
+    -log (1/k) sum_i w_i with k importance samples per image: an upper bound on -log p(x) that is
+    never looser than the -ELBO (k = 1 gives the ELBO) and tightens as k grows.
+    """
+    generator = torch.Generator(digits.images.device).manual_seed(seed)
+    bounds = []
+    steps = tqdm(
+        batches(digits, batch_size),
+        total=num_batches(digits, batch_size),
+        desc=f"IWAE k={k}",
+        disable=None if progress else True,  # None: only in a terminal
+        leave=False,
+    )
+    with evaluating(model):
+        for batch in steps:
+            log_w = iwae_log_weights(model, batch.images, k, chunk, generator)  # (k, B)
+            bounds.append(-(torch.logsumexp(log_w, dim=0) - math.log(k)).cpu())
+    return torch.cat(bounds)
+
+
+def iwae_bound(model, digits: Digits, k: int = 1000, batch_size: int = 50, seed: int = ELBO_SEED, **kwargs) -> float:
+    """Mean importance-weighted bound of -log p(x) over `digits`, in nats per image (see iwae_per_image)."""
+    return iwae_per_image(model, digits, k, batch_size, seed, **kwargs).mean().item()
+
+
+def log_joint(model, x: torch.Tensor, z: torch.Tensor, chunk: int = 4096) -> torch.Tensor:
+    """log p(x, z) = log p(x|z) + log p(z) of every image x (B, 1, 28, 28) with every code z (M, D): (B, M) float64.
+
+    The decoder runs once per code whatever B is (the likelihood's all-pairs form). Normalised over z, this is the
+    true posterior p(z|x) = p(x, z) / p(x) that the encoder's q(z|x) approximates.
+    """
+    target = x.float().reshape(len(x), -1)  # (B, 784)
+    log_px = []
+    with evaluating(model):
+        for z_chunk in z.split(chunk):
+            logits = model.decode_logits(z_chunk.to(x.device)).float().reshape(len(z_chunk), -1)  # (m, 784)
+            log_px.append(likelihood.log_prob_pairs(logits, target).double().cpu())  # (B, m)
+    return torch.cat(log_px, dim=1) + gaussian_log_prob(z.double().cpu())  # (B, M)
+
+
+def grid_neg_log_likelihood(model, x: torch.Tensor, limit: float = 5.0, steps: int = 301, chunk: int = 4096):
+    """-log p(x) itself, not a bound, for a model with a 2-D latent: (B,) float64 nats per image.
+
+    p(x) = ∫ p(x|z) p(z) dz is approximated by the sum of p(x, z_g) Δ² over a steps x steps grid of z_g on
+    [-limit, limit]² with cell area Δ². The integrand is smooth in z, so the sum converges fast as the grid gets
+    finer, and outside the grid lies 1 - (1 - 2 Φ(-limit))² of the prior's mass (6e-7 at limit 5). All images
+    share the grid's steps² decodes (log_joint). Feasible in two dimensions only: in 16, a grid this fine would
+    have 301^16 points, which is why bounds exist.
+    """
+    if model.config.latent_dim != 2:
+        raise ValueError(f"a grid over z needs a 2-D latent; this model has latent_dim {model.config.latent_dim}")
+    log_p = log_joint(model, x, grid_codes(limit, steps), chunk)  # (B, S²)
+    return -(torch.logsumexp(log_p, dim=1) + 2 * math.log(2 * limit / (steps - 1)))  # + log Δ²
+
+
+def pixel_entropy(images: torch.Tensor) -> torch.Tensor:
+    """The reconstruction term's floor: the summed binary entropy of each image's pixels, (B,) float64 nats.
+
+    For a pixel of grey value x, the Bernoulli reconstruction term -[x log p + (1 - x) log(1 - p)] is smallest at
+    p = x, where it equals H(x) = -x log x - (1 - x) log(1 - x). So no decoder, however good, scores below the sum of
+    H over an image's pixels. H is 0 only at x = 0 and x = 1: on binarised digits the floor is 0, on grey ones it
+    is not, which is one reason grey-level nats cannot be compared with the binarised numbers papers report.
+    """
+    x = images.double().flatten(1)  # (B, 784)
+    return 0.0 - (torch.special.xlogy(x, x) + torch.special.xlogy(1 - x, 1 - x)).sum(dim=1)  # 0.0 -: no -0.0
+
+
+def standard_error(values: torch.Tensor) -> float:
+    """Standard error of the mean of per-image values: std / sqrt(N), what a score on a subset is uncertain by."""
+    values = values.double()
+    return (values.std(unbiased=True) / math.sqrt(len(values))).item() if len(values) > 1 else math.nan
+
+
+def rate_distortion(model, digits: Digits, seed: int = ELBO_SEED) -> tuple[float, float]:
+    """(rate, distortion) in nats per image, as Alemi et al. 2018 ("Fixing a broken ELBO") name the ELBO's parts:
+    the rate is the KL term, what the codes cost; the distortion is the reconstruction term, what they fail to say."""
+    elbo = estimate_elbo(model, digits, seed=seed)
+    return elbo["kl"], elbo["recon"]
+
+
+def kl_per_dimension(model, digits: Digits, batch_size: int = 1000) -> torch.Tensor:
+    """Mean KL(q(z_j|x) ‖ N(0, 1)) of each latent dimension j over `digits`, (latent_dim,) in float64 nats.
+
+    The KL of a diagonal Gaussian is a sum over dimensions, so these add up to the ELBO's KL term. A dimension
+    whose KL is near 0 has q(z_j|x) = N(0, 1) for every x: its posterior has collapsed onto the prior and it
+    carries no information about the image.
+    """
+    return posterior_kl_per_dimension(*encode_posteriors(model, digits, batch_size))
+
+
+def posterior_kl_per_dimension(mu: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+    """kl_per_dimension from posteriors already encoded: means (N, D) and standard deviations (N, D) -> (D,)."""
+    return kl_to_standard_normal(mu, 2 * sigma.log()).double().mean(dim=0)
+
+
+@torch.no_grad()
+def active_units(mu: torch.Tensor, threshold: float = ACTIVE_THRESHOLD) -> int:
+    """Latent dimensions the encoder really uses: Var_x[mu(x)] above `threshold` (Burda et al. 2016).
+
+    mu: (N, latent_dim) encoder means over a data set. An inactive unit has the same mean for every
+    image, so its posterior collapses onto the prior and it carries no information.
+    """
+    return int((mu.double().var(dim=0, unbiased=True) > threshold).sum())
+
+
+def _sqrtm_psd(matrix: torch.Tensor) -> torch.Tensor:
+    """Square root of a symmetric positive semi-definite matrix via its eigendecomposition."""
+    values, vectors = torch.linalg.eigh(matrix)
+    return (vectors * values.clamp(min=0).sqrt()) @ vectors.T
+
+
+def frechet_distance_from_stats(mu1, cov1, mu2, cov2) -> float:
+    """Fréchet distance between N(mu1, cov1) and N(mu2, cov2):
+
+    |mu1 - mu2|^2 + tr(cov1) + tr(cov2) - 2 tr sqrt(cov1 cov2).
+    tr sqrt(cov1 cov2) = sum of the square roots of the eigenvalues of sqrt(cov1) cov2 sqrt(cov1),
+    a symmetric PSD matrix with the same eigenvalues, so it is computed exactly in float64.
+    """
+    mu1, cov1, mu2, cov2 = (torch.as_tensor(t, dtype=torch.float64) for t in (mu1, cov1, mu2, cov2))
+    root1 = _sqrtm_psd(cov1)
+    middle = root1 @ cov2 @ root1
+    trace_sqrt = torch.linalg.eigvalsh((middle + middle.T) / 2).clamp(min=0).sqrt().sum()
+    return float((mu1 - mu2).pow(2).sum() + cov1.trace() + cov2.trace() - 2 * trace_sqrt)
+
+
+def feature_stats(features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean (F,) and covariance (F, F) of features (N, F), in float64."""
+    f = features.double()
+    return f.mean(dim=0), torch.cov(f.T)
+
+
+def frechet_distance(features1: torch.Tensor, features2: torch.Tensor) -> float:
+    """Fréchet distance between two feature sets (N1, F) and (N2, F), each summarised by a Gaussian."""
+    return frechet_distance_from_stats(*feature_stats(features1), *feature_stats(features2))
+
+
+def class_entropy(probs: torch.Tensor) -> float:
+    """Entropy in nats of the histogram of predicted classes: log 10 ~ 2.30 when all ten digits are equally common.
+
+    probs: (N, 10) classifier probabilities; each sample counts for its most likely class.
+    """
+    counts = torch.bincount(probs.argmax(dim=1), minlength=probs.shape[1]).double()
+    p = counts / counts.sum()
+    return float(-(p[p > 0] * p[p > 0].log()).sum())
+
+
+def mean_confidence(probs: torch.Tensor) -> float:
+    """Mean probability of the predicted class: near 1 when samples look like clear digits."""
+    return float(probs.max(dim=1).values.mean())
