@@ -7,7 +7,7 @@ notebook a returned Figure shows itself.
 import io
 
 import torch
-from matplotlib import colormaps
+from matplotlib.colors import ListedColormap, LogNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Ellipse, Rectangle
@@ -17,6 +17,13 @@ from PIL import Image
 from vaelib.core.latent import grid_moments
 from vaelib.runs.images import mosaic
 
+# One colour per digit, from Paul Tol's colour-blind-safe "muted" scheme (personal.sron.nl/~pault), placed so that the
+# classes that overlap in a 2-D latent plane get colours far apart: 3, 5, 8 (indigo, sand, rose) and 4, 9 (green,
+# purple).
+DIGIT_COLOURS = (
+    "#88CCEE", "#999933", "#44AA99", "#332288", "#117733", "#DDCC77", "#882255", "#777777", "#CC6677", "#AA4499"
+)  # fmt: skip
+DIGITS = ListedColormap(DIGIT_COLOURS, name="digits")
 # Paths over a latent map are black, told apart by line and marker: no colour of the digits' palette.
 PATH_STYLES = (
     {"color": "black", "ls": "-", "marker": "o", "markerfacecolor": "black"},
@@ -39,8 +46,8 @@ def mosaic_figure(images: torch.Tensor, nrow: int = 10, title: str | None = None
 
 
 def digit_legend(ax, labels=range(10), **kwargs) -> None:
-    """A legend with one coloured dot per digit class (tab10 colours, the ones latent_scatter uses)."""
-    handles = [Line2D([], [], ls="", marker="o", color=colormaps["tab10"](d), label=str(d)) for d in labels]
+    """A legend with one coloured dot per digit class, in the colours every latent map uses (DIGIT_COLOURS)."""
+    handles = [Line2D([], [], ls="", marker="o", color=DIGIT_COLOURS[d], label=str(d)) for d in labels]
     ax.legend(handles=handles, title="digit", **kwargs)
 
 
@@ -62,7 +69,7 @@ def latent_scatter_figure(
     fig = Figure(figsize=(size + 0.9, size), dpi=dpi, layout="constrained")
     ax = fig.add_subplot()
     points, labels = points.detach().cpu(), labels.detach().cpu()
-    ax.scatter(points[:, 0], points[:, 1], c=labels, cmap="tab10", vmin=-0.5, vmax=9.5, s=3, alpha=0.6, linewidths=0)
+    ax.scatter(points[:, 0], points[:, 1], c=labels, cmap=DIGITS, vmin=-0.5, vmax=9.5, s=3, alpha=0.6, linewidths=0)
     if limit is not None:
         ax.set(xlim=(-limit, limit), ylim=(-limit, limit))
     ax.set(xlabel=xlabel, ylabel=ylabel, aspect="equal")
@@ -170,39 +177,38 @@ def reconstruction_history_figure(originals: torch.Tensor, snapshots: list, scal
     return fig
 
 
-def manifold_figure(images: torch.Tensor, codes: torch.Tensor, scale: float = 0.32) -> Figure:
-    """The decoded n x n grid of 2-D codes (from latent.manifold_codes), with z1 and z2 marked on the axes."""
+def manifold_figure(images: torch.Tensor, codes: torch.Tensor, title: str, scale: float = 0.32) -> Figure:
+    """The decoded n x n grid of 2-D codes (from latent.manifold_codes), each column's z1 and each row's z2 marked."""
     n = int(round(len(codes) ** 0.5))
     picture = mosaic(images, nrow=n)
     fig = Figure(figsize=(scale * n + 1, scale * n + 1), layout="constrained")
     ax = fig.add_subplot()
     ax.imshow(picture.permute(1, 2, 0).numpy(), interpolation="nearest")
     centres = [2 + 30 * i + 14 for i in range(n)]
-    step = max(1, n // 5)
-    ax.set_xticks(centres[::step], [f"{v:.1f}" for v in codes[:n, 0][::step].tolist()])
-    ax.set_yticks(centres[::step], [f"{v:.1f}" for v in codes[::n, 1][::step].tolist()])
-    ax.set(xlabel="z1", ylabel="z2", title="decoded grid over the prior's quantiles")
+    ax.set_xticks(centres, [f"{v:.1f}" for v in codes[:n, 0].tolist()], rotation=90, fontsize="x-small")
+    ax.set_yticks(centres, [f"{v:.1f}" for v in codes[::n, 1].tolist()], fontsize="x-small")
+    ax.set(xlabel="$z_1$", ylabel="$z_2$", title=title)
     return fig
 
 
 def latent_maps_figure(maps: dict, labels: torch.Tensor, size: float = 2.6, prior: bool = True) -> Figure:
-    """Several 2-D latent maps side by side: `maps` names codes (N, 2), all coloured by the same `labels`.
-
-    Each panel has its own scale, written in its title; with `prior`, dashed circles mark where 68 % and 95 %
-    of z ~ N(0, I) fall (radius 1.51 and 2.45), the region prior samples come from.
-    """
-    fig = Figure(figsize=(size * len(maps) + 0.8, size + 0.5), layout="constrained")
+    """Several 2-D latent maps side by side, on one scale with ticks: `maps` names codes (N, 2), all coloured by the
+    same `labels`. With `prior`, dashed circles mark where 68 % and 95 % of z ~ N(0, I) fall (radius 1.51 and 2.45),
+    the region prior samples come from."""
+    fig = Figure(figsize=(size * len(maps) + 0.9, size + 0.6), layout="constrained")
+    axes = fig.subplots(1, len(maps), squeeze=False, sharex=True, sharey=True)[0]
     labels = labels.detach().cpu()
-    for ax, (name, codes) in zip(fig.subplots(1, len(maps), squeeze=False)[0], maps.items(), strict=True):
+    reach = max(3.0, max(codes.detach().abs().max().item() for codes in maps.values()) * 1.05)
+    for ax, (name, codes) in zip(axes, maps.items(), strict=True):
         codes = codes.detach().cpu()
-        ax.scatter(codes[:, 0], codes[:, 1], c=labels, cmap="tab10", vmin=-0.5, vmax=9.5, s=2, alpha=0.5, linewidths=0)
+        ax.scatter(codes[:, 0], codes[:, 1], c=labels, cmap=DIGITS, vmin=-0.5, vmax=9.5, s=2, alpha=0.5, linewidths=0)
         if prior:
             for radius in (1.51, 2.45):
                 ax.add_patch(Circle((0, 0), radius, fill=False, ls="--", lw=1, color="black"))
-        reach = max(3.0, codes.abs().max().item() * 1.05)
-        ax.set(xlim=(-reach, reach), ylim=(-reach, reach), aspect="equal", xticks=[], yticks=[])
-        ax.set_title(f"{name}\n(±{reach:.3g})", fontsize="medium")
-    digit_legend(fig.axes[-1], loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize="small", markerscale=0.8)
+        ax.set(xlim=(-reach, reach), ylim=(-reach, reach), aspect="equal", xlabel="$z_1$")
+        ax.set_title(name, fontsize="medium")
+    axes[0].set_ylabel("$z_2$")
+    digit_legend(axes[-1], loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize="small", markerscale=0.8)
     return fig
 
 
@@ -237,8 +243,10 @@ def rate_distortion_figure(points: dict, title: str = "rate against distortion")
         ax.annotate(name, (rate, distortion), textcoords="offset points", xytext=(6, 4), fontsize="small")
     lows = sorted(rate + distortion for rate, distortion in points.values())
     top = max(rates) * 1.1 + 1
-    for total in lows[:1] + lows[-1:]:
-        ax.plot([0, top], [total, total - top], ls="--", lw=0.8, color="0.4")
+    for i, total in enumerate(lows[:1] + lows[-1:]):
+        label = "equal −ELBO = rate + distortion (lowest, highest)" if i == 0 else None
+        ax.plot([0, top], [total, total - top], ls="--", lw=0.8, color="0.4", label=label)
+    ax.legend(loc="upper right", fontsize="small")
     ax.set(xlabel="rate: KL term (nats per image)", ylabel="distortion: reconstruction term (nats per image)")
     ax.set(xlim=(0, top), ylim=(min(distortions) - 10, max(distortions) + 10), title=title)
     ax.grid(alpha=0.3)
@@ -264,26 +272,30 @@ def posterior_ellipses_figure(
     points: torch.Tensor,
     labels: torch.Tensor,
     mus: torch.Tensor,
-    stds: torch.Tensor,
+    sigmas: torch.Tensor,
+    digits: list[int],
     n_sigma: float = 2.0,
     window: tuple[float, float, float] | None = None,
     size: float = 4.0,
 ) -> Figure:
     """The latent map (points (N, 2) coloured by labels) with an n_sigma ellipse of q(z|x) around a few codes.
 
-    Each ellipse is centred on mu (M, 2) with half-axes n_sigma * std (M, 2), along z1 and z2 (the posterior is a
-    diagonal Gaussian): the patch of codes the decoder is trained to turn into that image. `window` = (z1, z2,
-    half_width) adds a second panel zoomed on that square, outlined on the first.
+    Each ellipse is centred on mu (M, 2) with half-axes n_sigma * sigma (M, 2), along z1 and z2 (the posterior is a
+    diagonal Gaussian): the patch of codes the decoder is trained to turn into that image, labelled with the image's
+    digit (`digits`, M labels). `window` = (z1, z2, half_width) adds a second panel zoomed on that square, outlined
+    on the first.
     """
     panels = 1 if window is None else 2
     fig = Figure(figsize=(size * panels + 0.9, size), layout="constrained")
     axes = fig.subplots(1, panels, squeeze=False)[0]
     points, labels = points.detach().cpu(), labels.detach().cpu()
-    mus, stds = mus.detach().cpu(), stds.detach().cpu()
+    mus, sigmas = mus.detach().cpu(), sigmas.detach().cpu()
     for ax, dots in zip(axes, (3, 12), strict=False):
-        ax.scatter(points[:, 0], points[:, 1], c=labels, cmap="tab10", vmin=-0.5, vmax=9.5, s=dots, alpha=0.6, lw=0)
-        for (x, y), (sx, sy) in zip(mus.tolist(), stds.tolist(), strict=True):
+        ax.scatter(points[:, 0], points[:, 1], c=labels, cmap=DIGITS, vmin=-0.5, vmax=9.5, s=dots, alpha=0.6, lw=0)
+        for (x, y), (sx, sy), digit in zip(mus.tolist(), sigmas.tolist(), digits, strict=True):
             ax.add_patch(Ellipse((x, y), 2 * n_sigma * sx, 2 * n_sigma * sy, fill=False, color="black", lw=1))
+            ax.annotate(str(digit), (x + n_sigma * sx, y + n_sigma * sy), fontsize="small", fontweight="bold",
+                        annotation_clip=True)  # fmt: skip
         ax.plot(mus[:, 0], mus[:, 1], ls="", marker="+", color="black", markersize=5)
         ax.set(xlabel="$z_1$", ylabel="$z_2$", aspect="equal")
     axes[0].set_title(f"{n_sigma:g}σ ellipses of q(z|x) for {len(mus)} test digits", fontsize="medium")
@@ -297,23 +309,25 @@ def posterior_ellipses_figure(
 
 
 def density_maps_figure(densities: dict, limit: float, points: torch.Tensor | None = None, size: float = 3.4) -> Figure:
-    """Densities over the latent plane side by side, on one colour scale, so they compare at a glance.
+    """Densities over the latent plane side by side, on one logarithmic colour scale, so that both a peaked density
+    and a flat one show their shape, and they compare at a glance.
 
     `densities` maps a name to values (steps * steps,) at latent.grid_codes(limit, steps); `points` (M, 2), e.g. the
     prior samples that land where the codes are sparse, are marked with white crosses on every panel.
     """
-    fig = Figure(figsize=(size * len(densities) + 0.8, size), layout="constrained")
+    fig = Figure(figsize=(size * len(densities) + 0.9, size), layout="constrained")
     axes = fig.subplots(1, len(densities), squeeze=False)[0]
     top = max(values.max().item() for values in densities.values())
+    scale = LogNorm(vmin=top * 1e-4, vmax=top, clip=True)  # four decades below the highest density
     for ax, (name, values) in zip(axes, densities.items(), strict=True):
         steps = int(round(len(values) ** 0.5))
         picture = values.detach().cpu().reshape(steps, steps).numpy()  # row 0 = bottom edge (z2 = -limit)
-        image = ax.imshow(picture, origin="lower", extent=(-limit, limit, -limit, limit), vmin=0, vmax=top)
+        image = ax.imshow(picture, origin="lower", extent=(-limit, limit, -limit, limit), norm=scale)
         if points is not None:
             ax.scatter(points[:, 0], points[:, 1], marker="x", s=8, color="white", lw=0.7)
             ax.set(xlim=(-limit, limit), ylim=(-limit, limit))
         ax.set(title=name, xlabel="$z_1$", ylabel="$z_2$")
-    fig.colorbar(image, ax=axes, shrink=0.85, label="density")
+    fig.colorbar(image, ax=axes, shrink=0.85, label="density (log scale)")
     return fig
 
 
@@ -334,28 +348,49 @@ def bounds_figure(bounds: dict, neg_elbo: float, exact: float | None = None) -> 
     return fig
 
 
-def true_posterior_figure(panels: dict, size: float = 3.3) -> Figure:
+def true_posterior_figure(panels: dict, size: float = 3.4) -> Figure:
     """The true posterior p(z|x) beside the encoder's guess q(z|x), one panel per image.
 
     `panels` maps a title to (codes (S², 2) on an even grid as latent.grid_codes makes it, shifted anywhere;
     log p(x, z) at those codes (S²,); q's mean (2,) and standard deviation (2,)). The posterior is drawn as a map,
-    normalised over the window; q as its 1σ and 2σ ellipses, with both means marked.
+    normalised over the window (its colour bar: the share of the window's probability in each cell); q as its 1σ
+    and 2σ ellipses, labelled, with both means marked.
     """
-    fig = Figure(figsize=(size * len(panels), size + 0.3), layout="constrained")
+    fig = Figure(figsize=(size * len(panels) + 0.6, size + 0.5), layout="constrained")
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
-    for ax, (title, (codes, log_p, mu, std)) in zip(axes, panels.items(), strict=True):
-        codes, mu, std = codes.detach().cpu().double(), mu.detach().cpu().double(), std.detach().cpu().double()
+    for ax, (title, (codes, log_p, mu, sigma)) in zip(axes, panels.items(), strict=True):
+        codes, mu, sigma = codes.detach().cpu().double(), mu.detach().cpu().double(), sigma.detach().cpu().double()
         steps = int(round(len(codes) ** 0.5))
         weights = torch.softmax(log_p.detach().cpu().double(), dim=0)  # p(z|x) on the window, sums to 1
         lo, hi = codes.min(0).values.tolist(), codes.max(0).values.tolist()
         picture = weights.reshape(steps, steps).numpy()  # row 0 = the lowest z2
-        ax.imshow(picture, origin="lower", extent=(lo[0], hi[0], lo[1], hi[1]), cmap="Blues")
-        for n in (1, 2):
-            ellipse = Ellipse(mu.tolist(), 2 * n * std[0].item(), 2 * n * std[1].item(), fill=False, color="black")
-            ax.add_patch(ellipse)
+        image = ax.imshow(picture, origin="lower", extent=(lo[0], hi[0], lo[1], hi[1]), cmap="Blues")
+        fig.colorbar(image, ax=ax, shrink=0.8, label="p(z|x), share per cell")
+        for n, style in ((1, "-"), (2, "--")):
+            width, height = 2 * n * sigma[0].item(), 2 * n * sigma[1].item()
+            ax.add_patch(Ellipse(mu.tolist(), width, height, fill=False, color="black", ls=style))
+            ax.annotate(f"{n}σ", (mu[0].item(), mu[1].item() + n * sigma[1].item()), fontsize="x-small",
+                        ha="center", va="bottom", annotation_clip=True)  # fmt: skip
         mean, _ = grid_moments(codes, log_p)
-        ax.plot(*mean.tolist(), marker="o", color="tab:blue", markeredgecolor="white", label="mean of p(z|x)")
-        ax.plot(*mu.tolist(), marker="+", color="black", markersize=9, label="mean of q(z|x)")
-        ax.set(title=title, xlabel="$z_1$", ylabel="$z_2$", aspect="equal")
-    axes[0].legend(loc="lower left", fontsize="x-small")
+        ax.plot(*mean.tolist(), marker="o", color="tab:blue", markeredgecolor="white", ls="", label="mean of p(z|x)")
+        ax.plot(*mu.tolist(), marker="+", color="black", markersize=9, ls="", label="mean of q(z|x)")
+        ax.set(title=title, xlabel="$z_1$", ylabel="$z_2$", aspect="equal", xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]))
+    handles = axes[0].get_legend_handles_labels()[0] + [
+        Line2D([], [], color="black", ls="-", label="q(z|x): 1σ ellipse"),
+        Line2D([], [], color="black", ls="--", label="q(z|x): 2σ ellipse"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=4, fontsize="small")
+    return fig
+
+
+def captioned_mosaic_figure(images: torch.Tensor, captions: list[str], nrow: int = 10, scale: float = 0.75) -> Figure:
+    """Images (N, 1, 28, 28) in rows of nrow, each with its caption underneath (e.g. what a classifier read)."""
+    rows = -(-len(images) // nrow)
+    fig = Figure(figsize=(scale * nrow, (scale + 0.25) * rows), layout="constrained")
+    axes = fig.subplots(rows, nrow, squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if i < len(images):
+            ax.imshow(images[i, 0].detach().cpu().numpy(), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            ax.set_title(captions[i], y=-0.32, fontsize="x-small")
     return fig
