@@ -121,7 +121,7 @@ def json_numbers() -> list[float]:
 
 def unsupported_in_notebook(nb, name: str, allowed: dict) -> list[str]:
     tokens = set(numbers(output_text(nb)))
-    written = numbers(prose("\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")))
+    written = [n for cell in nb.cells if cell.cell_type == "markdown" for n in numbers(prose(cell.source))]
     return sorted({n for n in written if n not in tokens and (name, n) not in allowed})
 
 
