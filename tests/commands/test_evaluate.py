@@ -25,7 +25,7 @@ def test_format_scorecard_is_a_markdown_table(model, judge, synthetic):
     assert table[0].startswith("| metric") and set(table[1]) <= {"|", "-", ":"}
     assert all(line.startswith("| ") and line.endswith(" |") for line in table[2:])
     rows = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in table[2:]}
-    assert rows["−ELBO (nats/image)"] == f"{result['neg_elbo']:.2f}"
+    assert rows["−ELBO (nats/image), ± its z noise"] == f"{result['neg_elbo']:.2f} ± {result['neg_elbo_noise']:.2f}"
     assert rows["IWAE bound, k=3 (nats/image)"] == f"{result['iwae']:.2f} ± {result['iwae_se']:.2f}"
     assert rows["active units (Var[mu] > 0.01)"] == f"{result['active_units']} of 4"
     assert not any("real training digits" in name for name in rows)  # no reference given: no such row

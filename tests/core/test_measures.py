@@ -342,3 +342,21 @@ def test_standard_error():
     values = torch.tensor([1.0, 2.0, 3.0, 4.0])
     assert measures.standard_error(values) == pytest.approx(statistics.stdev([1, 2, 3, 4]) / 2)
     assert math.isnan(measures.standard_error(torch.tensor([5.0])))
+
+
+def test_neg_elbo_per_image_is_estimate_elbo_image_by_image(model, images):
+    """The same draws of z as estimate_elbo: the mean of the per-image values is its neg_elbo."""
+    digits = Digits(images, torch.zeros(16, dtype=torch.long))
+    per_image = measures.neg_elbo_per_image(model, digits, batch_size=5, seed=3)
+    assert per_image.shape == (16,) and per_image.dtype == torch.float64
+    expected = measures.estimate_elbo(model, digits, batch_size=5, seed=3)["neg_elbo"]
+    assert per_image.mean().item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_elbo_noise_is_the_spread_of_the_mean_over_draws_of_z(model, images):
+    """The two-draw estimate of the mean's Monte Carlo error agrees with the spread of the mean over 200 seeds."""
+    digits = Digits(images, torch.zeros(16, dtype=torch.long))
+    means = torch.stack([measures.neg_elbo_per_image(model, digits, seed=s).mean() for s in range(200)])
+    estimates = torch.tensor([measures.elbo_noise(model, digits, seed=s) for s in range(0, 40, 2)])
+    assert estimates.mean().item() == pytest.approx(means.std().item(), rel=0.2)
+    assert measures.elbo_noise(model, digits, seed=0) > 0

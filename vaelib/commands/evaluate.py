@@ -127,7 +127,7 @@ def format_scorecard(result: dict) -> str:
     iwae = f"IWAE bound, k={r['iwae_k']}"
     rows = [
         ("test images", f"{r['test_images']:,}" + (f" ({r['data']})" if "data" in r else "")),
-        ("−ELBO (nats/image)", f"{r['neg_elbo']:.2f}"),
+        ("−ELBO (nats/image), ± its z noise", f"{r['neg_elbo']:.2f} ± {r['neg_elbo_noise']:.2f}"),
         ("  reconstruction (distortion)", f"{r['recon']:.2f}"),
         ("  KL (rate)", f"{r['kl']:.2f}"),
         ("−ELBO (bits/dim)", f"{r['neg_elbo_bpd']:.4f}"),

@@ -29,6 +29,31 @@ def estimate_elbo(model, digits: Digits, batch_size: int = 1000, beta: float = 1
     return dict(zip(Losses._fields, (sums / len(digits)).tolist(), strict=True))
 
 
+def neg_elbo_per_image(model, digits: Digits, batch_size: int = 1000, seed: int = ELBO_SEED) -> torch.Tensor:
+    """The one-sample −ELBO of each image, recon + KL, in eval mode: (N,) float64 nats. With the same seed its draws
+    of z are estimate_elbo's, so its mean is estimate_elbo's neg_elbo; differences between two models on the same
+    images give a paired comparison (standard_error of the differences)."""
+    generator = torch.Generator(digits.images.device).manual_seed(seed)
+    values = []
+    with evaluating(model):
+        for batch in batches(digits, batch_size):
+            mu, log_var = model.encode(batch.images)
+            logits = model.decode_logits(reparameterize(mu, log_var, generator))
+            recon = -likelihood.log_prob(logits, batch.images)  # (B,)
+            values.append((recon + kl_to_standard_normal(mu, log_var).sum(dim=1)).double().cpu())
+    return torch.cat(values)
+
+
+def elbo_noise(model, digits: Digits, seed: int = ELBO_SEED) -> float:
+    """The Monte Carlo error of the one-sample −ELBO's mean over `digits`: how far another draw of z would move it.
+
+    Two independent draws per image give a_i and b_i; (a_i - b_i)² / 2 estimates the variance of image i's value, and
+    the mean's error is sqrt(Σ_i var_i) / N. It is what the z noise alone adds, not how the images vary.
+    """
+    a, b = neg_elbo_per_image(model, digits, seed=seed), neg_elbo_per_image(model, digits, seed=seed + 1)
+    return math.sqrt(((a - b).pow(2) / 2).sum().item()) / len(a)
+
+
 def bits_per_dim(nats_per_image: float, dims: int = PIXELS) -> float:
     """Nats per image -> bits per pixel: divide by the 784 pixels and by ln 2."""
     return nats_per_image / (dims * math.log(2))

@@ -55,6 +55,7 @@ def scorecard(
         "neg_elbo": elbo["neg_elbo"],
         "recon": elbo["recon"],
         "kl": elbo["kl"],
+        "neg_elbo_noise": measures.elbo_noise(model, test, seed=seed),
         "neg_elbo_bpd": measures.bits_per_dim(elbo["neg_elbo"]),
         "iwae_k": k,
         "iwae": iwae,
