@@ -10,7 +10,7 @@ from torch.distributions import Bernoulli, Normal
 
 from vaelib import Digits, load_model, pretrained_path
 from vaelib.core import latent, likelihood, measures
-from vaelib.core.model import VAE, ModelConfig, negative_elbo
+from vaelib.core.model import VAE, ModelConfig, kl_to_standard_normal, negative_elbo
 
 
 @pytest.fixture
@@ -360,3 +360,30 @@ def test_elbo_noise_is_the_spread_of_the_mean_over_draws_of_z(model, images):
     estimates = torch.tensor([measures.elbo_noise(model, digits, seed=s) for s in range(0, 40, 2)])
     assert estimates.mean().item() == pytest.approx(means.std().item(), rel=0.2)
     assert measures.elbo_noise(model, digits, seed=0) > 0
+
+
+def test_posterior_kl_of_a_decoder_that_ignores_z_is_the_kl_to_the_prior():
+    """If p(x|z) does not depend on z, the true posterior is the prior: KL(q(z|x) ‖ p(z|x)) = KL(q(z|x) ‖ N(0, I)),
+    which has a closed form. The quadrature must find it, for posteriors wide and narrow, near and far."""
+    torch.manual_seed(0)
+    vae = VAE(ModelConfig(latent_dim=2)).eval()
+    with torch.no_grad():
+        vae.decoder[0].weight.zero_()  # the decoder no longer sees z
+        vae.fc_mu.weight.mul_(30)  # posteriors spread over the plane
+    x = torch.rand(5, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    exact = measures.grid_neg_log_likelihood(vae, x, steps=101)
+    with torch.no_grad():
+        mu, log_var = vae.encode(x)
+    expected = kl_to_standard_normal(mu, log_var).sum(1).double()
+    assert torch.allclose(measures.posterior_kl(vae, x, exact), expected, rtol=1e-4, atol=1e-3)
+
+
+def test_the_gap_is_the_kl_to_the_true_posterior(mnist):
+    """log p(x) - ELBO = KL(q(z|x) ‖ p(z|x)): the -ELBO by Monte Carlo minus the exact -log p(x) against the KL by
+    quadrature, on real digits and the shipped 2-D model."""
+    model, _ = load_model(pretrained_path(2))
+    x = mnist.test.images[:6]
+    exact = measures.grid_neg_log_likelihood(model, x)
+    neg_elbo = -measures.iwae_log_weights(model, x, k=4000, generator=torch.Generator().manual_seed(0)).mean(0)
+    kl = measures.posterior_kl(model, x, exact)
+    assert (kl > 0).all() and torch.allclose(neg_elbo - exact, kl, atol=0.1)

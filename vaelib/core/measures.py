@@ -59,25 +59,36 @@ def bits_per_dim(nats_per_image: float, dims: int = PIXELS) -> float:
     return nats_per_image / (dims * math.log(2))
 
 
-def iwae_log_weights(model, x: torch.Tensor, k: int, chunk: int = 4096, generator=None) -> torch.Tensor:
-    """log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x) for k draws z_i ~ q(z|x): (k, B) in float64.
+def log_weights(model, x: torch.Tensor, eps: torch.Tensor, chunk: int = 4096) -> torch.Tensor:
+    """log w = log p(x|z) + log p(z) - log q(z|x) at the codes z = mu(x) + sigma(x) * eps: eps (n, B, D) -> (n, B)
+    float64, in eval mode. The importance weights of the IWAE bound, and at eps on a grid, the integrand of the ELBO.
 
-    Decodes at most `chunk` images at once, so memory stays bounded whatever k and B are; log p(x|z) is the
+    Decodes at most `chunk` images at once, so memory stays bounded whatever n and B are; log p(x|z) is the
     likelihood's no-gradient fast form, which keeps the loop near the decoder's own speed (benchmarks/iwae_speed.py).
     """
     with evaluating(model):
         mu, log_var = (t.float() for t in model.encode(x))  # (B, D) each
         sigma, target = torch.exp(0.5 * log_var), x.float().reshape(len(x), -1)  # (B, D), (B, 784)
-        per_pass = max(1, chunk // len(x))  # z draws decoded per pass
+        per_pass = max(1, chunk // len(x))  # codes per image decoded per pass
         rows = []
-        for start in range(0, k, per_pass):
-            n = min(per_pass, k - start)
-            z = mu + sigma * torch.randn((n, *mu.shape), generator=generator, device=mu.device)  # (n, B, D)
-            logits = model.decode_logits(z.flatten(0, 1)).float().reshape(n, len(x), -1)  # (n, B, 784)
+        for part in eps.split(per_pass):
+            z = mu + sigma * part.to(mu.device)  # (n, B, D)
+            logits = model.decode_logits(z.flatten(0, 1)).float().reshape(len(part), len(x), -1)  # (n, B, 784)
             log_px = likelihood.log_prob_fast(logits, target)  # (n, B)
             log_ratio = gaussian_log_prob(z) - gaussian_log_prob(z, mu, log_var)  # log p(z) - log q(z|x), (n, B)
             rows.append((log_px + log_ratio).double())
-    return torch.cat(rows)  # (k, B)
+    return torch.cat(rows)
+
+
+def iwae_log_weights(model, x: torch.Tensor, k: int, chunk: int = 4096, generator=None) -> torch.Tensor:
+    """log w_i for k draws z_i ~ q(z|x) of each image x (B, 1, 28, 28): (k, B) float64 (see log_weights)."""
+    per_pass = max(1, chunk // len(x))
+    device = next(model.parameters()).device
+    draws = (
+        torch.randn((min(per_pass, k - start), len(x), model.config.latent_dim), generator=generator, device=device)
+        for start in range(0, k, per_pass)
+    )  # drawn pass by pass as they are needed: memory stays bounded
+    return torch.cat([log_weights(model, x, eps, chunk) for eps in draws])
 
 
 def iwae_per_image(
@@ -136,13 +147,31 @@ def grid_neg_log_likelihood(model, x: torch.Tensor, limit: float = 5.0, steps: i
     p(x) = ∫ p(x|z) p(z) dz is approximated by the sum of p(x, z_g) Δ² over a steps x steps grid of z_g on
     [-limit, limit]² with cell area Δ². The integrand is smooth in z, so the sum converges fast as the grid gets
     finer, and outside the grid lies 1 - (1 - 2 Φ(-limit))² of the prior's mass (6e-7 at limit 5). All images
-    share the grid's steps² decodes (log_joint). Feasible in two dimensions only: in 16, a grid this fine would
-    have 301^16 points, which is why bounds exist.
+    share the grid's steps² decodes, and the sum runs chunk by chunk, so memory stays at B x chunk. Feasible in two
+    dimensions only: in 16, a grid this fine would have 301^16 points, which is why bounds exist.
     """
     if model.config.latent_dim != 2:
         raise ValueError(f"a grid over z needs a 2-D latent; this model has latent_dim {model.config.latent_dim}")
-    log_p = log_joint(model, x, grid_codes(limit, steps), chunk)  # (B, S²)
-    return -(torch.logsumexp(log_p, dim=1) + 2 * math.log(2 * limit / (steps - 1)))  # + log Δ²
+    total = torch.full((len(x),), -math.inf, dtype=torch.float64)
+    for codes in grid_codes(limit, steps).split(chunk):
+        total = torch.logaddexp(total, torch.logsumexp(log_joint(model, x, codes, chunk), dim=1))  # (B,)
+    return -(total + 2 * math.log(2 * limit / (steps - 1)))  # + log Δ²
+
+
+def posterior_kl(model, x: torch.Tensor, neg_log_px: torch.Tensor, width: float = 6.0, steps: int = 41):
+    """KL(q(z|x) ‖ p(z|x)) of each image (B,) float64 nats, by quadrature, for a model with a 2-D latent.
+
+    KL = E_q[log q(z|x) - log p(z|x)] = E_q[-log w(z)] - (-log p(x)), with log w = log p(x, z) - log q(z|x): the
+    expectation is a weighted sum over a steps x steps grid of codes z = mu + sigma * e, e on [-width, width]², each
+    weighted by q's density there (normalised; q's mass outside ±6σ is 4e-9). -log p(x) comes from
+    grid_neg_log_likelihood. This is the ELBO's gap computed as a divergence between two densities, not as a
+    difference of two bounds.
+    """
+    axis = torch.linspace(-width, width, steps)
+    eps = torch.stack(torch.meshgrid(axis, axis, indexing="xy"), dim=-1).reshape(-1, 1, 2).expand(-1, len(x), -1)
+    weights = torch.softmax(gaussian_log_prob(eps[:, 0].double()), dim=0)[:, None]  # (S², 1): q at the grid, sums to 1
+    neg_elbo = -(weights * log_weights(model, x, eps.contiguous())).sum(dim=0)  # (B,): E_q[-log w]
+    return neg_elbo - neg_log_px.double()
 
 
 def pixel_entropy(images: torch.Tensor) -> torch.Tensor:
