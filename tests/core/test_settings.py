@@ -25,7 +25,9 @@ def test_folders_follow_the_environment(monkeypatch, tmp_path):
     assert settings.data_dir() == root / "data" and settings.checkpoint_dir() == root / "checkpoints"
 
 
-def test_project_root_is_this_checkout():
+def test_project_root_is_this_checkout(tmp_path, monkeypatch):
+    """The folder that holds vaelib/ and pyproject.toml, from wherever Python runs (a notebook runs in notebooks/)."""
+    monkeypatch.chdir(tmp_path)
     assert settings.project_root() == Path(vaelib.__file__).resolve().parent.parent
     assert (settings.project_root() / "pyproject.toml").is_file()
 

@@ -118,7 +118,7 @@ def load_mnist(root=None, download: bool = True) -> MNIST:
             f"could not read the MNIST files in {raw_dir(root)} ({err}); delete them and run again to re-download"
         ) from None
     order = torch.randperm(len(train_labels), generator=torch.Generator().manual_seed(SPLIT_SEED))
-    images, labels = _as_float(train_images)[order], train_labels.long()[order]
+    images, labels = _as_float(train_images[order]), train_labels.long()[order]  # shuffle the bytes, then convert
     return MNIST(
         train=Digits(images[VAL_SIZE:], labels[VAL_SIZE:]),
         val=Digits(images[:VAL_SIZE], labels[:VAL_SIZE]),

@@ -16,7 +16,7 @@ from pathlib import Path
 
 def project_root() -> Path:
     """The source checkout that holds this package, or the current directory for a plain install."""
-    here = Path(__file__).resolve().parent.parent
+    here = Path(__file__).resolve().parents[2]  # vaelib/core/settings.py -> the folder that holds vaelib/
     return here if (here / "pyproject.toml").exists() else Path.cwd()
 
 
