@@ -4,6 +4,7 @@ Class-conditional sampling is tested in test_conditional.py, `vae-generate --dig
 
 import io
 
+import ipywidgets as widgets
 import pytest
 import torch
 from PIL import Image
@@ -190,3 +191,78 @@ def test_explorers_leave_the_model_mode_alone(digits):
     ie.t.value = 0.4
     assert ie.image.value == png_of(model, ie.z)
     assert model.training and all(m.training for m in model.modules())
+
+
+# ----- controls(): every control and its range, read from the widgets
+
+
+def test_controls_of_the_latent_explorer(digits):
+    ex = explorer.LatentExplorer(tiny_model(), digits)
+    found = explorer.controls(ex)
+    assert [c["description"] for c in found] == ["z1", "z2", "Random z", "Nearest digit", *map(str, range(10))]
+    assert [c["kind"] for c in found] == ["slider"] * 2 + ["button"] * 12
+    for c, slider, limit in zip(found, ex.sliders, ex.projection.limits, strict=False):
+        assert (c["min"], c["max"], c["step"], c["value"]) == (-limit, limit, 0.01, slider.value)
+        assert c["options"] is None
+    assert all(c["tooltip"] for c in found), "every control says what it does"
+    ex.sliders[1].value = 0.25  # read live from the widget, not from a list kept beside it
+    assert explorer.controls(ex)[1]["value"] == 0.25
+
+
+def test_controls_of_the_interpolation_explorer(digits):
+    ie = explorer.InterpolationExplorer(tiny_model(), digits, start=3, end=8)
+    found = explorer.controls(ie)
+    assert [(c["description"], c["kind"]) for c in found] == [
+        ("from #", "integer box"),
+        ("digit", "dropdown"),
+        ("to #", "integer box"),
+        ("digit", "dropdown"),
+        ("path", "toggle buttons"),
+        ("t", "slider"),
+    ]
+    start, start_class, end, end_class, path, t = found
+    assert (start["min"], start["max"], start["value"]) == (0, len(digits) - 1, 3)
+    assert end["value"] == 8 and end_class["value"] == int(digits.labels[8])
+    assert start_class["options"] == tuple(range(10)) and start_class["value"] == int(digits.labels[3])
+    assert path["options"] == ("lerp", "slerp") and path["value"] == "lerp"
+    assert (t["min"], t["max"], t["step"], t["value"]) == (0.0, 1.0, 0.01, 0.5)
+    assert start_class["tooltip"] != end_class["tooltip"], "the two 'digit' dropdowns are told apart"
+
+
+def test_controls_in_more_dimensions_name_the_principal_directions(digits):
+    ex = explorer.LatentExplorer(tiny_model(latent_dim=6), digits, n_sliders=3)
+    sliders = [c for c in explorer.controls(ex) if c["kind"] == "slider"]
+    assert [c["description"] for c in sliders] == ["PC1", "PC2", "PC3"]
+    assert all("principal direction" in c["tooltip"] for c in sliders)
+
+
+def test_controls_table_is_markdown_read_from_the_widget(digits):
+    ex = explorer.LatentExplorer(tiny_model(), digits)
+    lines = explorer.controls_table(ex).splitlines()
+    assert lines[0] == "| control | kind | range or options | step | value | what it does |"
+    assert lines[1] == "|---|---|---|---|---|---|"
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
+    assert all(len(row) == 6 for row in rows)
+    limit = ex.projection.limits[0]
+    assert rows[0][:5] == ["z1", "slider", f"−{limit:.2f} to {limit:.2f}", "0.01", "0.00"]
+    assert [row[0] for row in rows] == ["z1", "z2", "Random z", "Nearest digit", "0 … 9"]  # ten buttons, one row
+    ie = explorer.InterpolationExplorer(tiny_model(), digits, start=0, end=1)
+    table = explorer.controls_table(ie)
+    assert f"| from # | integer box | 0 to {len(digits) - 1} |  | 0 |" in table
+    assert "| digit | dropdown | 0, 1, …, 9 |" in table and "| path | toggle buttons | lerp, slerp |  | lerp |" in table
+
+
+def test_controls_table_edge_cases():
+    box = widgets.VBox(
+        [
+            widgets.HTML("not a control"),
+            widgets.HBox([widgets.IntSlider(value=3, min=1, max=9, description="n", tooltip="a | b")]),
+            widgets.Button(description="a", tooltip="same"),
+            widgets.Button(description="b", tooltip="same"),  # two alike stay two rows; three or more merge
+        ]
+    )
+    assert [c["description"] for c in explorer.controls(box)] == ["n", "a", "b"]
+    lines = explorer.controls_table(box).splitlines()
+    assert lines[2] == "| n | slider | 1 to 9 | 1 | 3 | a \\| b |"  # a pipe in a tooltip cannot split the row
+    assert len(lines) == 5
+    assert explorer.controls(widgets.VBox()) == [] and len(explorer.controls_table(widgets.VBox()).splitlines()) == 2

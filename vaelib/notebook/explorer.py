@@ -4,6 +4,9 @@
     LatentExplorer(model, vaelib.load_mnist().test)          # sliders over z, buttons, class picker
     InterpolationExplorer(model, vaelib.load_mnist().test)   # walk from one real digit to another
 
+Every control has a tooltip that says what it does; `controls(widget)` lists them all with their ranges and
+`controls_table(widget)` writes that list as a Markdown table (notebook 05 shows both explorers' tables).
+
 Speed: a slider move decodes one z and sends a 28 x 28 PNG (a few hundred bytes). The latent map is a
 scatter drawn once as a PNG; the marker and the path live in a tiny SVG laid over it, so moving them
 never redraws the scatter.
@@ -64,6 +67,12 @@ class Projection:
     def plane(self, z: torch.Tensor) -> torch.Tensor:
         """Where codes (..., dim) land on the latent map: their first two slider coordinates, (..., 2)."""
         return self.coords(z)[..., :2]
+
+    def meanings(self) -> list[str]:
+        """What each slider does, in words (the sliders' tooltips)."""
+        if self.is_identity:
+            return [f"coordinate {i + 1} of the code z" for i in range(len(self.basis))]
+        return [f"moves z along principal direction {i + 1} of the encoded digits" for i in range(len(self.basis))]
 
     def names(self) -> list[str]:
         return (
@@ -159,9 +168,16 @@ class LatentExplorer(_Quiet, widgets.VBox):
         names = self.projection.names()
         self.sliders = [
             widgets.FloatSlider(
-                value=0.0, min=-lim, max=lim, step=0.01, description=name, readout_format=".2f", continuous_update=True
+                value=0.0,
+                min=-lim,
+                max=lim,
+                step=0.01,
+                description=name,
+                readout_format=".2f",
+                continuous_update=True,
+                tooltip=what,
             )
-            for name, lim in zip(names, self.projection.limits, strict=True)
+            for name, lim, what in zip(names, self.projection.limits, self.projection.meanings(), strict=True)
         ]
         for i, slider in enumerate(self.sliders):
             slider.add_class(f"vaelib-slider-{i}")
@@ -177,7 +193,12 @@ class LatentExplorer(_Quiet, widgets.VBox):
             description="Nearest digit", icon="crosshairs", tooltip="snap to the nearest real test digit"
         )
         self.digit_buttons = [
-            widgets.Button(description=str(d), layout=widgets.Layout(width="36px")) for d in conditional.DIGITS
+            widgets.Button(
+                description=str(d),
+                layout=widgets.Layout(width="36px"),
+                tooltip="a code drawn from the region of this digit's class (class densities, notebook 04)",
+            )
+            for d in conditional.DIGITS
         ]
         self.random_button.on_click(lambda _: self.sample_prior())
         self.nearest_button.on_click(lambda _: self.snap_to_nearest())
@@ -261,9 +282,14 @@ class InterpolationExplorer(_Quiet, widgets.VBox):
         self.projection = Projection(self.codes, n_sliders=2)
         self.start_index, self.end_index = (
             widgets.BoundedIntText(
-                value=i, min=0, max=len(digits) - 1, description=d, layout=widgets.Layout(width="180px")
+                value=i,
+                min=0,
+                max=len(digits) - 1,
+                description=d,
+                layout=widgets.Layout(width="180px"),
+                tooltip=f"the index of the {which} digit in the test set",
             )
-            for i, d in ((start, "from #"), (end, "to #"))
+            for i, d, which in ((start, "from #", "start"), (end, "to #", "end"))
         )
         self.start_class, self.end_class = (
             widgets.Dropdown(
@@ -271,12 +297,27 @@ class InterpolationExplorer(_Quiet, widgets.VBox):
                 value=int(self.labels[i]),
                 description="digit",
                 layout=widgets.Layout(width="140px"),
+                tooltip=f"the class of the {which} digit: picking one jumps to the first test digit of that class",
             )
-            for i in (start, end)
+            for i, which in ((start, "start"), (end, "end"))
         )
-        self.t = widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.01, description="t", readout_format=".2f")
+        self.t = widgets.FloatSlider(
+            value=0.5,
+            min=0.0,
+            max=1.0,
+            step=0.01,
+            description="t",
+            readout_format=".2f",
+            tooltip="how far along the path: 0 is the start digit's code, 1 the end digit's",
+        )
         self.t.add_class("vaelib-slider-t")
-        self.method = widgets.ToggleButtons(options=["lerp", "slerp"], value="lerp", description="path")
+        self.method = widgets.ToggleButtons(
+            options=["lerp", "slerp"],
+            value="lerp",
+            description="path",
+            tooltip="the path between the two codes: a straight line (lerp) or an arc (slerp)",
+            tooltips=["a straight line", "an arc that keeps the length typical"],
+        )
         self.image, self.strip = digit_image(), widgets.Image(format="png")
         self.strip.add_class("vaelib-digit")
         self.image.add_class("vaelib-decoded")
@@ -343,3 +384,109 @@ class InterpolationExplorer(_Quiet, widgets.VBox):
             path=self.projection.plane(self.walk(50)),
             ends=self.projection.plane(torch.stack(self.ends)),
         )
+
+
+# ----- the controls of an explorer, read from the widgets themselves
+
+CONTROL_KINDS = (  # (widget class, what the table calls it); subclasses first
+    (widgets.FloatSlider, "slider"),
+    (widgets.IntSlider, "slider"),
+    (widgets.BoundedIntText, "integer box"),
+    (widgets.BoundedFloatText, "number box"),
+    (widgets.Dropdown, "dropdown"),
+    (widgets.ToggleButtons, "toggle buttons"),
+    (widgets.Button, "button"),
+)
+
+
+def control_kind(widget) -> str | None:
+    """What kind of control `widget` is ("slider", "integer box", ...), or None when it is not one a learner uses."""
+    return next((name for cls, name in CONTROL_KINDS if isinstance(widget, cls)), None)
+
+
+def controls(widget) -> list[dict]:
+    """Every control inside `widget`, in the order shown (depth first through its boxes), as read from the widgets.
+
+    Each is a dict: description (its label), kind (see CONTROL_KINDS), min and max (sliders and number boxes, else
+    None), options (dropdowns and toggle buttons, else None), step (sliders, else None), value (now: right after
+    the explorer is made, its default) and tooltip (what it does).
+    """
+    found = []
+
+    def visit(w) -> None:
+        kind = control_kind(w)
+        if kind is not None:
+            bounded = hasattr(w, "min") and hasattr(w, "max")
+            found.append(
+                {
+                    "description": w.description,
+                    "kind": kind,
+                    "min": w.min if bounded else None,
+                    "max": w.max if bounded else None,
+                    "options": tuple(w.options) if hasattr(w, "options") else None,
+                    "step": w.step if kind == "slider" else None,
+                    "value": getattr(w, "value", None),
+                    "tooltip": w.tooltip or "",
+                }
+            )
+        for child in getattr(w, "children", ()):
+            visit(child)
+
+    visit(widget)
+    return found
+
+
+def _number(value, step) -> str:
+    """A control's number at the decimals of its float step (0.01 -> 2), else as short as exact; a true minus."""
+    if isinstance(value, float):
+        if isinstance(step, float) and step > 0:
+            text = f"{value:.{max(0, -math.floor(math.log10(step)))}f}"
+        else:
+            text = f"{value:g}"
+    else:
+        text = str(value)
+    return text.replace("-", "−")
+
+
+def _options(options) -> str:
+    names = [str(option) for option in options]
+    return ", ".join(names) if len(names) <= 4 else f"{names[0]}, {names[1]}, …, {names[-1]}"
+
+
+def control_rows(widget) -> list[list[str]]:
+    """The rows of controls_table: control, kind, range or options, step, value, what it does. Runs of three or
+    more controls that differ only in their label (the digit buttons) share one row, labelled "first … last"."""
+    rows = []
+    for c in controls(widget):
+        step = c["step"]
+        if c["min"] is not None:
+            span = f"{_number(c['min'], step)} to {_number(c['max'], step)}"
+        elif c["options"] is not None:
+            span = _options(c["options"])
+        else:
+            span = ""
+        value = "" if c["kind"] == "button" else _number(c["value"], step)
+        rows.append(
+            [c["description"], c["kind"], span, "" if step is None else _number(step, step), value, c["tooltip"]]
+        )
+    merged, i = [], 0
+    while i < len(rows):
+        j = i
+        while j + 1 < len(rows) and rows[j + 1][1:] == rows[i][1:]:
+            j += 1
+        if j - i >= 2:
+            merged.append([f"{rows[i][0]} … {rows[j][0]}", *rows[i][1:]])
+        else:
+            merged.extend(rows[i : j + 1])
+        i = j + 1
+    return merged
+
+
+def controls_table(widget) -> str:
+    """The controls of `widget` as a Markdown table (show it with IPython.display.Markdown)."""
+    header = ["control", "kind", "range or options", "step", "value", "what it does"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in control_rows(widget):
+        cells = [cell.replace("|", "\\|") for cell in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
