@@ -1,11 +1,13 @@
-"""The command line: what all four commands share (vaelib/cli.py: both spellings of every multi-word flag, one
-line for every mistake, quick mode that keeps explicit flags), and `vae-train` + `vae-generate` end to end.
+"""The command line: what all four commands share (vaelib/commands/cli.py: both spellings of every multi-word flag,
+one line for every mistake, quick mode that keeps explicit flags, the console entry), and `vae-train` +
+`vae-generate` end to end.
 
-Each command's own work is tested beside its library: vae-evaluate in test_evaluation.py, vae-classifier in
-test_classifier.py, vae-generate --digit in test_sampling.py, resuming with vae-train in test_trainer.py and
-test_reliability.py."""
+Each command's own work is tested in its own file beside this one (test_train.py, test_generate.py,
+test_evaluate.py, test_train_classifier.py); resuming with vae-train in tests/runs/test_run.py and
+tests/test_reliability.py."""
 
 import argparse
+import gc
 import json
 import subprocess
 import sys
@@ -349,3 +351,16 @@ def test_bad_digit_in_a_shell_has_no_traceback(tmp_path):
     result = run_cli("generate", "--digit", "11", "--output", str(tmp_path / "x.png"), env=None, cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr == "error: argument --digit: must be a digit from 0 to 9, got '11' (see vae-generate --help)\n"
+
+
+def test_console_entry_runs_main_with_the_collector_frozen():
+    """The console scripts' entry runs main() after freezing the objects of the imports, and freezes again after."""
+    seen = []
+    entry = cli.console(lambda: seen.append(gc.get_freeze_count()))
+    before = gc.get_freeze_count()
+    try:
+        entry()
+        after = gc.get_freeze_count()
+    finally:
+        gc.unfreeze()  # this test runs inside pytest's process: give the objects back to the collector
+    assert seen and seen[0] >= before and after >= seen[0] > 0

@@ -17,7 +17,7 @@ from vaelib.core.device import pick_device
 from vaelib.core.measures import ACTIVE_THRESHOLD
 from vaelib.core.scorecard import scorecard
 
-from .cli import ArgumentParser, cli_errors, explicit_flags, positive
+from .cli import ArgumentParser, cli_errors, console, explicit_flags, positive
 
 EVALUATION_DEFAULTS = {"test_images": None, "k": 1000, "num_samples": 10_000}  # None: the whole test set
 QUICK_EVALUATION = {"test_images": 500, "k": 10, "num_samples": 500}  # quick mode: a smoke test in seconds
@@ -173,5 +173,7 @@ def main(argv=None) -> None:
         print(f"({result['seconds']:.0f} s)")
 
 
+entry = console(main)  # what `vae-...` and `python -m` run (cli.console); tests call main()
+
 if __name__ == "__main__":
-    main()
+    entry()

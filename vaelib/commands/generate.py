@@ -18,7 +18,7 @@ from vaelib.core.device import pick_device
 from vaelib.core.errors import VAEError
 from vaelib.runs import images
 
-from .cli import ArgumentParser, cli_errors, positive, writable_file
+from .cli import ArgumentParser, cli_errors, console, positive, writable_file
 
 
 def digit(text: str) -> int:
@@ -98,5 +98,7 @@ def main(argv=None) -> None:
     print(f"Saved {args.num_samples} samples to {output}" + (f" and {array_path}" if array_path else ""))
 
 
+entry = console(main)  # what `vae-...` and `python -m` run (cli.console); tests call main()
+
 if __name__ == "__main__":
-    main()
+    entry()

@@ -8,7 +8,7 @@ from vaelib.core.model import ModelConfig
 from vaelib.core.training import QUICK_TRAINING, RECIPES, SCHEDULES, TrainConfig, make_config
 from vaelib.runs.run import fit, resume
 
-from .cli import ArgumentParser, cli_errors, dropout_rate, explicit_flags, positive
+from .cli import ArgumentParser, cli_errors, console, dropout_rate, explicit_flags, positive
 
 TRAIN_DEFAULTS = TrainConfig()
 MODEL_DEFAULTS = ModelConfig()
@@ -116,5 +116,7 @@ def main(argv=None) -> None:
         raise SystemExit(130)
 
 
+entry = console(main)  # what `vae-...` and `python -m` run (cli.console); tests call main()
+
 if __name__ == "__main__":
-    main()
+    entry()

@@ -11,7 +11,7 @@ from vaelib.core.data import load_mnist
 from vaelib.core.device import describe, pick_device
 from vaelib.runs.storage import save_checkpoint
 
-from .cli import ArgumentParser, cli_errors, explicit_flags, positive
+from .cli import ArgumentParser, cli_errors, console, explicit_flags, positive
 
 QUICK_CLASSIFIER = {"epochs": 1, "train_images": 2048}  # quick mode: a smoke test in seconds
 
@@ -79,5 +79,7 @@ def main(argv=None) -> None:
     print(f"Saved {output}")
 
 
+entry = console(main)  # what `vae-...` and `python -m` run (cli.console); tests call main()
+
 if __name__ == "__main__":
-    main()
+    entry()
