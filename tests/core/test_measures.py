@@ -10,7 +10,7 @@ from torch.distributions import Bernoulli, Normal
 
 from vaelib import Digits, load_model, pretrained_path
 from vaelib.core import latent, likelihood, measures
-from vaelib.core.model import VAE, ModelConfig, kl_to_standard_normal, negative_elbo
+from vaelib.core.model import VAE, ModelConfig, gaussian_log_prob, kl_to_standard_normal, negative_elbo
 
 
 @pytest.fixture
@@ -387,3 +387,20 @@ def test_the_gap_is_the_kl_to_the_true_posterior(mnist):
     neg_elbo = -measures.iwae_log_weights(model, x, k=4000, generator=torch.Generator().manual_seed(0)).mean(0)
     kl = measures.posterior_kl(model, x, exact)
     assert (kl > 0).all() and torch.allclose(neg_elbo - exact, kl, atol=0.1)
+
+
+def test_posterior_kl_of_another_gaussian(mnist):
+    """q = the prior itself: KL(N(0, I) ‖ p(z|x)) = E_prior[-log p(x|z)] - (-log p(x)), by quadrature both ways."""
+    model, _ = load_model(pretrained_path(2))
+    x = mnist.test.images[:2]
+    exact = measures.grid_neg_log_likelihood(model, x)
+    prior = (torch.zeros(2, 2), torch.zeros(2, 2))
+    kl = measures.posterior_kl(model, x, exact, q=prior)
+    codes = latent.grid_codes(6.0, 41)  # the same quadrature, written out: weights of N(0, I) on the grid
+    weights = torch.softmax(gaussian_log_prob(codes), dim=0)[:, None]
+    with torch.no_grad():
+        neg_log_px_z = -likelihood.log_prob_pairs(model.decode_logits(codes).reshape(len(codes), -1), x.reshape(2, -1))
+    expected = (weights * neg_log_px_z.T.double()).sum(0) - exact
+    assert torch.allclose(kl, expected, rtol=1e-4, atol=1e-2) and (kl > 0).all()
+    encoder = measures.posterior_kl(model, x, exact)
+    assert (encoder < kl).all()  # the encoder's guess is far closer to the posterior than the prior is

@@ -59,15 +59,16 @@ def bits_per_dim(nats_per_image: float, dims: int = PIXELS) -> float:
     return nats_per_image / (dims * math.log(2))
 
 
-def log_weights(model, x: torch.Tensor, eps: torch.Tensor, chunk: int = 4096) -> torch.Tensor:
+def log_weights(model, x: torch.Tensor, eps: torch.Tensor, chunk: int = 4096, q=None) -> torch.Tensor:
     """log w = log p(x|z) + log p(z) - log q(z|x) at the codes z = mu(x) + sigma(x) * eps: eps (n, B, D) -> (n, B)
     float64, in eval mode. The importance weights of the IWAE bound, and at eps on a grid, the integrand of the ELBO.
+    q = (mu, log_var), each (B, D), puts another Gaussian in the encoder's place.
 
     Decodes at most `chunk` images at once, so memory stays bounded whatever n and B are; log p(x|z) is the
     likelihood's no-gradient fast form, which keeps the loop near the decoder's own speed (benchmarks/iwae_speed.py).
     """
     with evaluating(model):
-        mu, log_var = (t.float() for t in model.encode(x))  # (B, D) each
+        mu, log_var = (t.float() for t in (model.encode(x) if q is None else q))  # (B, D) each
         sigma, target = torch.exp(0.5 * log_var), x.float().reshape(len(x), -1)  # (B, D), (B, 784)
         per_pass = max(1, chunk // len(x))  # codes per image decoded per pass
         rows = []
@@ -158,8 +159,9 @@ def grid_neg_log_likelihood(model, x: torch.Tensor, limit: float = 5.0, steps: i
     return -(total + 2 * math.log(2 * limit / (steps - 1)))  # + log Δ²
 
 
-def posterior_kl(model, x: torch.Tensor, neg_log_px: torch.Tensor, width: float = 6.0, steps: int = 41):
-    """KL(q(z|x) ‖ p(z|x)) of each image (B,) float64 nats, by quadrature, for a model with a 2-D latent.
+def posterior_kl(model, x: torch.Tensor, neg_log_px: torch.Tensor, width: float = 6.0, steps: int = 41, q=None):
+    """KL(q(z|x) ‖ p(z|x)) of each image (B,) float64 nats, by quadrature, for a model with a 2-D latent; q = (mu,
+    log_var), each (B, D), measures another Gaussian than the encoder's.
 
     KL = E_q[log q(z|x) - log p(z|x)] = E_q[-log w(z)] - (-log p(x)), with log w = log p(x, z) - log q(z|x): the
     expectation is a weighted sum over a steps x steps grid of codes z = mu + sigma * e, e on [-width, width]², each
@@ -170,7 +172,7 @@ def posterior_kl(model, x: torch.Tensor, neg_log_px: torch.Tensor, width: float 
     axis = torch.linspace(-width, width, steps)
     eps = torch.stack(torch.meshgrid(axis, axis, indexing="xy"), dim=-1).reshape(-1, 1, 2).expand(-1, len(x), -1)
     weights = torch.softmax(gaussian_log_prob(eps[:, 0].double()), dim=0)[:, None]  # (S², 1): q at the grid, sums to 1
-    neg_elbo = -(weights * log_weights(model, x, eps.contiguous())).sum(dim=0)  # (B,): E_q[-log w]
+    neg_elbo = -(weights * log_weights(model, x, eps.contiguous(), q=q)).sum(dim=0)  # (B,): E_q[-log w]
     return neg_elbo - neg_log_px.double()
 
 
