@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint notebooks sync-notebooks
+.PHONY: setup run test lint notebooks sync-notebooks screenshots results
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,3 +31,9 @@ notebooks: setup  ## open JupyterLab on the notebooks
 
 sync-notebooks: setup  ## after editing a notebook or its .py twin, bring the pair back in step
 	$(BIN)/jupytext --sync notebooks/*.ipynb
+
+screenshots: setup  ## drive both latent explorers in JupyterLab (headless Chromium) and save notebooks/images/*.png
+	$(BIN)/python tools/screenshots.py
+
+results: setup  ## write the results page, benchmarks/RESULTS.md, from benchmarks/results/*.json
+	$(BIN)/python benchmarks/report.py --write

@@ -15,7 +15,9 @@ import machine
 import torch
 
 import vaelib
-from vaelib import explorer, latent, plots
+from vaelib.core import latent
+from vaelib.notebook import explorer
+from vaelib.runs.images import png_bytes
 
 TARGET_MS = 30.0
 
@@ -61,7 +63,7 @@ def main() -> None:
     )
     slider = timed(set_slider, values)
     print(summary("decode only", timed(lambda v: latent.codes_to_images(model, z + v), values)))
-    print(summary("PNG encode only", timed(lambda v: plots.png_bytes(torch.full((1, 28, 28), (v + 2.5) / 5)), values)))
+    print(summary("PNG encode only", timed(lambda v: png_bytes(torch.full((1, 28, 28), (v + 2.5) / 5)), values)))
     print(summary("LatentExplorer slider update", slider))
     print(summary("InterpolationExplorer t update", timed(set_t, values)))
     verdict = "within" if statistics.median(slider) <= TARGET_MS else "OVER"

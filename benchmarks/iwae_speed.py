@@ -16,9 +16,8 @@ import time
 import machine
 import torch
 
-from vaelib import VAE, ModelConfig, load_model, pretrained_path
-from vaelib.data import load_mnist
-from vaelib.metrics import iwae_log_weights
+from vaelib import VAE, ModelConfig, load_mnist, load_model, pretrained_path
+from vaelib.core.measures import iwae_log_weights
 
 
 def timed(fn, reps: int) -> float:

@@ -3,7 +3,9 @@
 import json
 import os
 import platform
+import shlex
 import subprocess
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -52,7 +54,21 @@ def describe(device: torch.device) -> dict:
     return info
 
 
+def command_line() -> str:
+    """The command that is running, as typed from the repository root: `python benchmarks/NAME.py ARGS`, with
+    OMP_NUM_THREADS in front when it is set (it decides the threads torch uses)."""
+    script = Path(sys.argv[0]).resolve()
+    try:
+        script = script.relative_to(RESULTS.parent.parent)
+    except ValueError:
+        pass
+    threads = f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']} " if os.environ.get("OMP_NUM_THREADS") else ""
+    return threads + shlex.join(["python", script.as_posix(), *sys.argv[1:]])
+
+
 def write_json(result: dict, path) -> Path:
+    """Write a result, with the command that measured it (`command`, unless the result names one itself)."""
+    result = {"command": command_line(), **result}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2) + "\n")

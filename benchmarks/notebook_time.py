@@ -28,7 +28,7 @@ def main() -> None:
         "machine": info,
         "seconds": seconds,
         "passed": done.returncode == 0,
-        "command": "VAELIB_QUICK=1 python -m pytest notebooks",
+        "timed_command": "VAELIB_QUICK=1 python -m pytest notebooks",
     }
     machine.write_json(result, args.output)
 

@@ -3,9 +3,10 @@
     OMP_NUM_THREADS=2 python benchmarks/throughput.py          # writes benchmarks/results/throughput.json
 
 vaelib:      the training split resident as one tensor, batches sliced from it, channels-last model,
-             stepped by vaelib.trainer.train_epoch itself (the code `vae-train` runs).
-seed-style:  DataLoader(MNIST(transform=ToTensor())) (vaelib.data.torchvision_loader), a plain fp32
-             contiguous model, and the textbook step (forward, loss, backward, Adam step).
+             stepped by vaelib.core.training.train_epoch itself (the code `vae-train` runs).
+seed-style:  DataLoader(MNIST(transform=ToTensor())) over the same 55,000 training images
+             (classic_pipeline.torchvision_loader, beside this file), a plain fp32 contiguous model, and the
+             textbook step (forward, loss, backward, Adam step).
 Both use the same model class, Adam with the original learning rate 1e-4, fp32, and the same batch size.
 
 Timing: each pipeline runs in fresh child processes (vaelib's tunes the CPU allocator as `vae-train`
@@ -29,21 +30,22 @@ os.environ.setdefault("TQDM_DISABLE", "1")  # train_epoch's progress bar would o
 
 import machine  # noqa: E402
 import torch  # noqa: E402
+from classic_pipeline import torchvision_loader  # noqa: E402
 
-from vaelib import VAE, ModelConfig, Split, TrainConfig, load_mnist, pick_device  # noqa: E402
-from vaelib.data import torchvision_loader  # noqa: E402
-from vaelib.device import keep_freed_memory  # noqa: E402
-from vaelib.trainer import Run, train_epoch  # noqa: E402
+from vaelib import VAE, Digits, ModelConfig, TrainConfig, load_mnist, pick_device  # noqa: E402
+from vaelib.core.device import keep_freed_memory  # noqa: E402
+from vaelib.core.training import train_epoch  # noqa: E402
+from vaelib.runs.run import Run  # noqa: E402
 
 
 class VaelibPipeline:
-    """Windows of vaelib.trainer.train_epoch over consecutive slices of the resident training split."""
+    """Windows of vaelib.core.training.train_epoch over consecutive slices of the resident training split."""
 
     name = "vaelib"
 
     def __init__(self, batch_size: int, device, data_dir=None):
         if device.type == "cpu":
-            keep_freed_memory()  # what vaelib.trainer does before a CPU run
+            keep_freed_memory()  # what vae-train does before a CPU run (vaelib.runs.run)
         self.config = TrainConfig(batch_size=batch_size)
         self.train = load_mnist(data_dir).train.to(device)
         self.run = Run(self.config, ModelConfig(), device, steps_per_epoch=1)
@@ -53,7 +55,7 @@ class VaelibPipeline:
         size = n * self.config.batch_size
         if self.offset + size > len(self.train):
             self.offset = 0
-        chunk = Split(
+        chunk = Digits(
             self.train.images[self.offset : self.offset + size], self.train.labels[self.offset : self.offset + size]
         )
         self.offset += size

@@ -3,12 +3,13 @@
     OMP_NUM_THREADS=2 python benchmarks/time_to_quality.py     # writes benchmarks/results/time_to_quality.json
 
 fast:      `vae-train --recipe fast --epochs 4` exactly (the one-cycle schedule spans the epochs asked for;
-           --fast-epochs changes the 4): vaelib.trainer.Run builds the model, optimizer and schedule from
-           TrainConfig + RECIPES["fast"], and vaelib.trainer.train_epoch runs the steps.
+           --fast-epochs changes the 4): vaelib.runs.run.Run builds the model, optimizer and schedule from
+           TrainConfig + RECIPES["fast"], and vaelib.core.training.train_epoch runs the steps.
 original:  the original design's defaults with the seed-style pipeline: DataLoader + ToTensor over the
-           same 55,000 training images, a contiguous fp32 model, Adam at 1e-4, batch 128, constant rate.
+           same 55,000 training images (classic_pipeline.torchvision_loader, beside this file), a contiguous
+           fp32 model, Adam at 1e-4, batch 128, constant rate.
 
-Both start from torch.manual_seed(0) and are scored by vaelib.metrics.estimate_elbo on the same 5,000
+Both start from torch.manual_seed(0) and are scored by vaelib.core.measures.estimate_elbo on the same 5,000
 validation images every --eval-every steps. The clock counts training only: it is paused while the
 validation set is evaluated (and data loading before the first step is not counted, for either).
 A run stops at the first evaluation at or below the target, when its training time passes --cap
@@ -24,12 +25,13 @@ os.environ.setdefault("TQDM_DISABLE", "1")  # train_epoch's progress bar would o
 
 import machine  # noqa: E402
 import torch  # noqa: E402
-import torchvision  # noqa: E402
+from classic_pipeline import torchvision_loader  # noqa: E402
 
-from vaelib import RECIPES, VAE, ModelConfig, TrainConfig, load_mnist, pick_device, settings  # noqa: E402
-from vaelib.data import SPLIT_SEED, VAL_SIZE, num_batches  # noqa: E402
-from vaelib.metrics import estimate_elbo  # noqa: E402
-from vaelib.trainer import Run, train_epoch  # noqa: E402
+from vaelib import RECIPES, VAE, ModelConfig, TrainConfig, load_mnist, pick_device  # noqa: E402
+from vaelib.core.data import num_batches  # noqa: E402
+from vaelib.core.measures import estimate_elbo  # noqa: E402
+from vaelib.core.training import train_epoch  # noqa: E402
+from vaelib.runs.run import Run  # noqa: E402
 
 
 class Stop(Exception):
@@ -84,10 +86,10 @@ class ClockedScheduler:
         self.clock.step()
 
 
-def run_fast(data, device, args) -> dict:
+def run_fast(mnist, device, args) -> dict:
     """The fast recipe as `vae-train --recipe fast --epochs N` runs it, on the resident data path."""
     config = replace(TrainConfig(), **{**RECIPES["fast"], "epochs": args.fast_epochs})
-    train, val = data.train.to(device), data.val.to(device)
+    train, val = mnist.train.to(device), mnist.val.to(device)
     run = Run(config, ModelConfig(), device, num_batches(train, config.batch_size))
     clock = Clock(run.model, val, args.target, args.eval_every, args.cap, device)
     scheduler = ClockedScheduler(run.scheduler, clock)
@@ -105,24 +107,14 @@ def run_fast(data, device, args) -> dict:
     return summary(clock, settings_)
 
 
-def seed_style_loader(data_dir, batch_size: int):
-    """DataLoader + ToTensor over the 55,000 images of vaelib's training split (the validation images held out)."""
-    dataset = torchvision.datasets.MNIST(data_dir, train=True, transform=torchvision.transforms.ToTensor())
-    order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(SPLIT_SEED))
-    subset = torch.utils.data.Subset(dataset, order[VAL_SIZE:].tolist())
-    return torch.utils.data.DataLoader(
-        subset, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(0)
-    )
-
-
-def run_original(data, device, args) -> dict:
+def run_original(mnist, device, args) -> dict:
     """The original defaults, trained the seed's way."""
     config = TrainConfig()
     torch.manual_seed(config.seed)
-    loader = seed_style_loader(args.data_dir or settings.data_dir(), config.batch_size)
+    loader = torchvision_loader(args.data_dir, config.batch_size, generator=torch.Generator().manual_seed(0))
     model = VAE(ModelConfig()).to(device).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
-    clock = Clock(model, data.val.to(device), args.target, args.eval_every, args.cap, device)
+    clock = Clock(model, mnist.val.to(device), args.target, args.eval_every, args.cap, device)
     try:
         while True:
             for x, _ in loader:
@@ -176,11 +168,11 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     device = pick_device(args.device)
     info = machine.describe(device)
-    data = load_mnist(args.data_dir)
+    mnist = load_mnist(args.data_dir)
     results = {}
     for name in args.runs:
         print(f"{name}: training until val −ELBO <= {args.target} (cap {args.cap:.0f} s)", flush=True)
-        results[name] = RUNS[name](data, device, args)
+        results[name] = RUNS[name](mnist, device, args)
         r = results[name]
         print(
             f"{name}: {'reached' if r['reached'] else 'NOT reached'} "
