@@ -1,5 +1,6 @@
 """Shared fixtures: every test writes checkpoints to its own temporary folder, never to the repository."""
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -110,3 +111,14 @@ def payload():
         }
 
     return make
+
+
+@pytest.fixture(scope="session")
+def shots():
+    """tools/screenshots.py as a module (tools/ is not a package): the JupyterLab machinery of the browser tests."""
+    spec = importlib.util.spec_from_file_location(
+        "screenshots", Path(__file__).resolve().parents[1] / "tools" / "screenshots.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -6,7 +6,6 @@ Playwright is missing. It writes to a temporary folder, never to notebooks/image
 """
 
 import ast
-import importlib.util
 import os
 from pathlib import Path
 
@@ -15,15 +14,6 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "tools" / "screenshots.py"
-
-
-@pytest.fixture(scope="module")
-def shots():
-    """tools/screenshots.py as a module (tools/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("screenshots", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_the_shipped_screenshots_are_there_and_small(shots):
