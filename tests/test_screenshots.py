@@ -13,7 +13,6 @@ import pytest
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "tools" / "screenshots.py"
 
 
 def test_the_shipped_screenshots_are_there_and_small(shots):
