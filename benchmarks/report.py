@@ -26,6 +26,7 @@ COMMANDS = {  # what to run when a file is missing (each file, once written, nam
     "learning_curves": "python benchmarks/learning_curves.py",
     "time_to_quality": "python benchmarks/time_to_quality.py",
     "throughput": "python benchmarks/throughput.py",
+    "whole_process": "python benchmarks/whole_process.py",
     "evaluate_latent2": "vae-evaluate --json --k 100 --checkpoint vaelib/weights/vae_latent2.pth"
     " > benchmarks/results/evaluate_latent2.json",
     "evaluate_latent16": "vae-evaluate --json --k 100 --checkpoint vaelib/weights/vae_latent16.pth"
@@ -225,6 +226,39 @@ def throughput_section(r) -> str:
     return section(title, what, "\n".join(lines), f"Machine: {machine_line(r['machine'])}.")
 
 
+def whole_process_section(r) -> str:
+    title = "One whole training process"
+    if r is None:
+        return section(title, missing("whole_process"))
+    what = (
+        f"Wall seconds of one `vae-train --epochs {r['epochs']}` process with the defaults, start to exit, against the "
+        "seed-style reference process (`benchmarks/seed_reference.py`: the seed's DataLoader + ToTensor pipeline, "
+        "same split, same model, writing the same kinds of files). Each process starts fresh with its own temporary "
+        "checkpoint folder; they take turns, and the ratio is the median over rounds of reference seconds / vaelib "
+        "seconds. *Outside the epoch* is wall time minus the epoch's own seconds (from metrics.csv): imports, data "
+        "loading, warm-up, writing files, exit."
+        + (
+            f" *main* is the same command from a checkout of commit {r['main']['commit']}, in the same rounds."
+            if "main" in r
+            else ""
+        )
+    )
+    m = r["median"]
+    lines = [row("process", "wall s", "epoch s", "outside the epoch s", "CPU s"), "|---|---:|---:|---:|---:|"]
+    for name in m:
+        v = m[name]
+        cells = (f"{v['wall_s']:.2f}", f"{v['epoch_s']:.2f}", f"{v['outside_epoch_s']:.2f}", f"{v['cpu_s']:.2f}")
+        lines.append(row(name, *cells))
+    ratios = ", ".join(f"{x:.2f}" for x in r["ratios"])
+    lines.append(row("ratio reference / vaelib", f"**{r['ratio_median']:.2f}x**", f"rounds: {ratios}", "", ""))
+    if "main" in r:
+        main_ratios = ", ".join(f"{x:.2f}" for x in r["main"]["ratios"])
+        lines.append(
+            row("ratio reference / main", f"{r['main']['ratio_median']:.2f}x", f"rounds: {main_ratios}", "", "")
+        )
+    return section(title, what, "\n".join(lines), f"Machine: {machine_line(r['machine'])}.")
+
+
 def evaluation_section(results: dict) -> str:
     title = "The shipped models, evaluated"
     what = (
@@ -362,6 +396,7 @@ def page(folder: Path = machine.RESULTS) -> str:
         curves_section(load(folder, "learning_curves")),
         ttq_section(load(folder, "time_to_quality")),
         throughput_section(load(folder, "throughput")),
+        whole_process_section(load(folder, "whole_process")),
         evaluation_section({name: load(folder, name) for name in ("evaluate_latent2", "evaluate_latent16")}),
         recognition_section(load(folder, "recognition")),
         speed_section(folder),

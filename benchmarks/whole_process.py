@@ -10,7 +10,10 @@ it wrote and the seconds its epoch took (train + validation, from its metrics.cs
 cost of the run (imports, data loading, warm-up outside the epoch, writing files, exit).
 
 vaelib runs as `python -m vaelib.train` from this checkout (PYTHONPATH set to it), the same code as `vae-train`.
-Not part of CI: on a shared machine the numbers move a lot; run it on a quiet one.
+With `--main DIR` (a checkout of another commit, e.g. `git worktree add DIR main`) a third process, that commit's
+`python -m vaelib.train`, takes its turn in every round too, so this checkout and that one are measured in the
+same session, under the same load. Not part of CI: on a shared machine the numbers move a lot; run it on a quiet
+one.
 """
 
 import argparse
@@ -31,10 +34,12 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def commands(epochs: int) -> dict[str, list[str]]:
-    """The two command lines; {ckpt} is replaced by each run's temporary folder."""
+def commands(epochs: int, main_root: Path | None) -> dict[str, list[str]]:
+    """The command lines; {ckpt} is replaced by each run's temporary folder. "main" runs from main_root."""
+    train = [sys.executable, "-m", "vaelib.train", "--epochs", str(epochs), "--checkpoint-dir", "{ckpt}"]
     return {
-        "vaelib": [sys.executable, "-m", "vaelib.train", "--epochs", str(epochs), "--checkpoint-dir", "{ckpt}"],
+        "vaelib": train,
+        **({"main": train} if main_root else {}),
         "reference": [
             sys.executable,
             str(Path(__file__).with_name("seed_reference.py")),
@@ -46,13 +51,14 @@ def commands(epochs: int) -> dict[str, list[str]]:
     }
 
 
-def run_once(cmd: list[str], env: dict) -> dict:
+def run_once(cmd: list[str], env: dict, root: Path = ROOT) -> dict:
     """Run one command in a fresh temporary checkpoint folder; wall and CPU seconds, load, files, epoch seconds."""
     with tempfile.TemporaryDirectory(prefix="whole_process_") as ckpt:
         argv = [ckpt if a == "{ckpt}" else a for a in cmd]
         load, before = os.getloadavg()[0], resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)
+        env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))}
+        proc = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True)
         wall = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if proc.returncode:
@@ -72,17 +78,21 @@ def run_once(cmd: list[str], env: dict) -> dict:
     }
 
 
-def summary(args, info: dict, cmds: dict, env: dict, runs: dict) -> dict:
-    """The result so far: per-pair ratios, their median, medians of each side, every run."""
-    ratios = [r["wall_s"] / v["wall_s"] for r, v in zip(runs["reference"], runs["vaelib"], strict=False)]
+def ratios_to(runs: dict, slower: str, faster: str = "vaelib") -> list[float]:
+    """Per round: wall seconds of `slower` / wall seconds of `faster`."""
+    return [s["wall_s"] / f["wall_s"] for s, f in zip(runs[slower], runs[faster], strict=False)]
+
+
+def summary(args, info: dict, cmds: dict, runs: dict) -> dict:
+    """The result so far: per-round ratios, their median, medians of each side, every run (no paths of this machine)."""
+    ratios = ratios_to(runs, "reference")
     keys = ("wall_s", "cpu_s", "epoch_s", "outside_epoch_s")
     median = {name: {k: statistics.median(r[k] for r in rs) for k in keys} for name, rs in runs.items()}
-    return {
+    shown = {name: shlex.join(["python", *c[1:]]).replace(str(ROOT) + "/", "") for name, c in cmds.items()}
+    result = {
         "command": shlex.join(["python", "benchmarks/whole_process.py", *sys.argv[1:]]),
         "machine": {**info, "load_average_1min_end": os.getloadavg()[0]},
-        "commands": {name: shlex.join(c) for name, c in cmds.items()},
-        "cwd": str(ROOT),
-        "pythonpath": env["PYTHONPATH"],
+        "commands": shown,
         "epochs": args.epochs,
         "pairs": len(ratios),
         "pairs_asked": args.pairs,
@@ -90,8 +100,17 @@ def summary(args, info: dict, cmds: dict, env: dict, runs: dict) -> dict:
         "ratios": ratios,
         "median": median,
         "runs": runs,
-        "note": "ratio = reference wall seconds / vaelib wall seconds per alternating pair; epoch_s from metrics.csv",
+        "note": "ratio = reference wall seconds / vaelib wall seconds per alternating round; epoch_s from metrics.csv",
     }
+    if "main" in runs:
+        main_ratios = ratios_to(runs, "reference", "main")
+        result["main"] = {
+            "commit": args.main_commit,
+            "ratio_median": statistics.median(main_ratios),
+            "ratios": main_ratios,
+            "note": "the same command from a checkout of main, in the same rounds: reference / main",
+        }
+    return result
 
 
 def main() -> None:
@@ -100,21 +119,27 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--data-dir", help="MNIST root for both (default: $VAELIB_DATA_DIR)")
     p.add_argument("--output", default=str(machine.RESULTS / "whole_process.json"))
+    p.add_argument("--main", type=Path, help="a checkout of another commit to time in the same rounds")
     args = p.parse_args()
+    args.main_commit = None
+    if args.main:
+        args.main_commit = subprocess.run(
+            ["git", "-C", str(args.main), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
     if args.pairs < 3:
         p.error("--pairs must be at least 3")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    env = dict(os.environ)
     if args.data_dir:
         env["VAELIB_DATA_DIR"] = args.data_dir
     if not env.get("VAELIB_DATA_DIR"):
         p.error("set VAELIB_DATA_DIR or pass --data-dir (the reference needs the MNIST root)")
 
     info = machine.describe(torch.device("cpu"))
-    cmds = commands(args.epochs)
+    cmds = commands(args.epochs, args.main)
     runs = {name: [] for name in cmds}
     for pair in range(args.pairs):
-        for name in ("vaelib", "reference") if pair % 2 == 0 else ("reference", "vaelib"):
-            out = run_once(cmds[name], env)
+        for name in list(cmds) if pair % 2 == 0 else list(cmds)[::-1]:
+            out = run_once(cmds[name], env, args.main if name == "main" else ROOT)
             runs[name].append(out)
             print(
                 f"pair {pair + 1}/{args.pairs} {name:>9}: {out['wall_s']:6.2f} s wall, {out['cpu_s']:6.2f} s CPU, "
@@ -122,7 +147,7 @@ def main() -> None:
                 f"load {out['load_1min_before']:.2f} -> {out['load_1min_after']:.2f}",
                 flush=True,
             )
-        result = summary(args, info, cmds, env, runs)
+        result = summary(args, info, cmds, runs)
         machine.write_json(result, args.output)  # after every pair: a run cut short still leaves its pairs
     ratios, median = result["ratios"], result["median"]
     print(
@@ -131,6 +156,9 @@ def main() -> None:
         + ", ".join(f"{r:.2f}" for r in ratios)
         + f" (load {info['load_average_1min']:.2f} -> {result['machine']['load_average_1min_end']:.2f})"
     )
+    if "main" in result:
+        main = result["main"]
+        print(f"  main ({main['commit']}): ratio median {main['ratio_median']:.2f}x: {main['ratios']}")
     for name in runs:
         m = median[name]
         print(f"  {name:>9}: epoch {m['epoch_s']:.2f} s + outside the epoch {m['outside_epoch_s']:.2f} s (medians)")

@@ -16,12 +16,15 @@
 # # 1 · The data: MNIST
 #
 # **What you will learn**
-# - how `vaelib` loads MNIST into three tensors: training, validation and test images with their labels;
+# - what the variational autoencoder (VAE) of these notebooks will do with the digits, in one paragraph;
+# - how `vaelib` loads MNIST into three sets of tensors: training, validation and test images with their labels;
 # - what the digits look like, how many there are of each, and what values the pixels take;
 # - why the data is split in three, and how a mini-batch is cut from it.
 #
 # **What you need**
-# - the project installed (`make setup`, see the README) and this notebook opened in JupyterLab with the *Python 3* kernel;
+# - the project installed: run `make test` or `make run` once (README, Quickstart), which creates `.venv` and installs
+#   `vaelib`, or `pip install -e ".[dev]"` in an environment of your own; then this notebook opened in JupyterLab with
+#   the *Python 3* kernel;
 # - MNIST: `vaelib` downloads it (about 11 MB) on first use, or reads it from the folder in `VAELIB_DATA_DIR`.
 #
 # Run the cells from top to bottom (Shift+Enter). Every code cell is short and is followed by what it shows.
@@ -31,18 +34,35 @@
 import torch
 
 import vaelib
-from vaelib import plots
+from vaelib.notebook import figures
 
 # %% [markdown]
+# ## Where this is going: the VAE in one paragraph
+#
+# These notebooks build a **variational autoencoder** (VAE), a model that learns to draw new digits. It is two
+# networks. The **encoder** reads an image, 784 pixel values, and sums it up in a short **code** z: just two numbers
+# here (16 in notebook 04); more exactly, it gives a small cloud of likely codes, and training draws one z from it.
+# The **decoder** reads a code and draws the image back: for every pixel, the probability p that it is ink. It treats
+# each pixel as a **coin flip** that comes up ink with probability p and background otherwise (a **Bernoulli**
+# distribution), because that gives a simple loss: an ink pixel costs $-\ln p$, a background pixel $-\ln(1-p)$,
+# measured in **nats**, the unit of natural logarithms (an outcome of probability p costs $-\ln p$ nats; notebook 02
+# has more). So the loss is small exactly when the decoder is confident about the pixels the image really has.
+# Training minimises the sum of two terms: that **reconstruction term** (how badly the decoded probabilities fit
+# the original) and the **KL term** (how far the encoder's codes stray from a standard normal distribution). The
+# second term is what makes the VAE generative: codes drawn at random from the standard normal then decode to new
+# digits. Notebook **02_model** builds the model and derives this loss (the negative ELBO). This notebook looks at
+# the data it learns from, and checks how well its pixels fit the coin-flip picture.
+#
 # ## Loading
 #
-# `vaelib.load_mnist()` reads the 70,000 images once and keeps them in memory as one float tensor per split:
-# shape `(N, 1, 28, 28)` (N images, 1 grey channel, 28 × 28 pixels) with values in [0, 1], plus a label tensor `(N,)`.
+# `vaelib.load_mnist()` reads the 70,000 images once and keeps them in memory. It returns three `vaelib.Digits`
+# (a set of digit images with their labels), one per split: `images` of shape `(N, 1, 28, 28)` (N images, 1 grey
+# channel, 28 × 28 pixels) with values in [0, 1], and `labels` of shape `(N,)`.
 
 # %%
-data = vaelib.load_mnist()
-for name, split in data._asdict().items():
-    print(f"{name:<6} images {tuple(split.images.shape)}  {split.images.dtype}   labels {tuple(split.labels.shape)}")
+mnist = vaelib.load_mnist()
+for name, digits in mnist._asdict().items():
+    print(f"{name:<6} images {tuple(digits.images.shape)}  {digits.images.dtype}   labels {tuple(digits.labels.shape)}")
 
 # %% [markdown]
 # Three splits: 55,000 images to train on, 5,000 to validate with, 10,000 to test. Each image is a `float32` tensor.
@@ -54,7 +74,7 @@ for name, split in data._asdict().items():
 # slant, stroke width, closed or open loops. A good generative model has to capture that variety, not one average digit.
 
 # %%
-plots.class_examples_figure(data.train, per_class=12)
+figures.class_examples_figure(mnist.train, per_class=12)
 
 # %% [markdown]
 # ## How many of each digit?
@@ -62,35 +82,65 @@ plots.class_examples_figure(data.train, per_class=12)
 # A generative model learns the frequencies too: if one digit were rare, it would also be rare among the samples.
 
 # %%
-counts = {name: torch.bincount(split.labels, minlength=10) for name, split in data._asdict().items()}
+counts = {name: torch.bincount(digits.labels, minlength=10) for name, digits in mnist._asdict().items()}
 print("digit  " + "".join(f"{d:>7}" for d in range(10)))
 for name, c in counts.items():
     print(f"{name:<6} " + "".join(f"{n:>7}" for n in c.tolist()))
 
 # %%
-plots.class_counts_figure(data._asdict())
+figures.class_counts_figure(mnist._asdict())
+
+# %%
+shares = torch.stack([c / c.sum() for c in counts.values()])  # (3 splits, 10 digits)
+print(f"each digit's share: from {shares.min():.1%} to {shares.max():.1%}")
+print(f"in the training set: most common {int(counts['train'].argmax())}, rarest {int(counts['train'].argmin())}")
+between = (shares.max(dim=0).values - shares.min(dim=0).values).max()
+print(f"largest difference between the splits in one digit's share: {between:.1%}")
+assert shares.min() > 0.085 and shares.max() < 0.12 and between < 0.01
 
 # %% [markdown]
-# The classes are roughly balanced (between about 9 % and 11.5 % each: 1 is the most common digit, 5 the rarest),
-# and the three splits have nearly the same proportions.
+# The classes are roughly balanced, between 8.9 % and 11.6 % each (in the training set 1 is the most common digit,
+# 5 the rarest), and the three splits have nearly the same proportions: a digit's share differs between them by at
+# most 0.7 percentage points.
 
 # %% [markdown]
 # ## Pixel values
 #
-# The decoder of our VAE outputs, for every pixel, the probability that it is "on" (a Bernoulli distribution).
-# That fits MNIST because most pixels are either black (0) or nearly white (1), as the statistics and the histogram show.
+# The decoder's coin flips describe pixels that are either background (0) or ink (1). How close does MNIST come to
+# that? First the values of all 43 million training pixels, then their histogram.
 
 # %%
-pixels = data.train.images
+pixels = mnist.train.images
 print(f"min {pixels.min():.1f}   max {pixels.max():.1f}   mean {pixels.mean():.4f}   std {pixels.std():.4f}")
-print(f"exactly 0: {(pixels == 0).float().mean():.1%}   above 0.5: {(pixels > 0.5).float().mean():.1%}")
+print(
+    f"exactly 0 (background): {(pixels == 0).float().mean():.1%}   inked (above 0): {(pixels > 0).float().mean():.1%}"
+)
 
 # %%
-plots.pixel_histogram_figure(pixels)
+figures.pixel_histogram_figure(pixels)
 
 # %% [markdown]
-# About four pixels in five are exactly 0 (background); of the rest, most sit near 1 (ink) and a thinner band is
-# grey, at the edges of the strokes. The mean intensity (about 0.13) is what a "blank" model would predict everywhere.
+# Two tall bars, at 0 and at 1, and a flat band between them. The vertical scale is logarithmic, which makes the
+# band look thin; but it runs across the whole range, so together its bars hold many pixels. Counted:
+
+# %%
+inked = pixels[pixels > 0]
+near_one, grey, faint = inked >= 0.9, (inked > 0.1) & (inked < 0.9), inked <= 0.1
+print("of the inked training pixels:")
+print(f"  near 1 (0.9 and above):          {near_one.float().mean():6.1%}")
+print(f"  grey (between 0.1 and 0.9):      {grey.float().mean():6.1%}")
+print(f"  faint (above 0, 0.1 and below):  {faint.float().mean():6.1%}")
+assert near_one.float().mean() < 0.5 and grey.float().mean() > 0.4  # under half of the ink is near 1
+
+# %% [markdown]
+# About four pixels in five are exactly 0 (80.9 %): background. But the ink is not mostly near 1: only 45.8 % of
+# the inked pixels are 0.9 or above, and almost as many, 45.3 %, are grey, between 0.1 and 0.9. They are the edges
+# of the strokes: when MNIST was made, each digit was scaled down to fit a 20 × 20 box, with anti-aliasing, so a
+# pixel that a stroke only partly covers came out grey (Solution 3 finds the same share on the test set).
+# So the coin-flip picture fits the background and the cores of the strokes, and is only an approximation for the
+# grey edges: a grey pixel is not a coin that came up 0 or 1. The VAE uses the Bernoulli loss on grey pixels all the
+# same, with the grey value as the target, and Solution 3 shows what that costs. The mean intensity, 0.1306, is what
+# a "blank" model would predict everywhere.
 
 # %% [markdown]
 # ## Why three splits?
@@ -105,10 +155,12 @@ plots.pixel_histogram_figure(pixels)
 # The validation images are picked with a fixed seed, so the split is the same on every machine and in every run:
 
 # %%
-print(f"validation images: {vaelib.data.VAL_SIZE}, chosen with seed {vaelib.data.SPLIT_SEED}")
+from vaelib.core.data import SPLIT_SEED, VAL_SIZE
+
+print(f"validation images: {VAL_SIZE}, chosen with seed {SPLIT_SEED}")
 again = vaelib.load_mnist()
-print("same split when loaded again:", torch.equal(again.val.images, data.val.images))
-print("first validation labels:", data.val.labels[:12].tolist())
+print("same split when loaded again:", torch.equal(again.val.images, mnist.val.images))
+print("first validation labels:", mnist.val.labels[:12].tolist())
 
 # %% [markdown]
 # ## Mini-batches
@@ -117,20 +169,23 @@ print("first validation labels:", data.val.labels[:12].tolist())
 # memory (no per-image conversion), shuffled with a seeded generator so that a run can be repeated exactly.
 
 # %%
-first = next(vaelib.batches(data.train, batch_size=128, shuffle=True, generator=torch.Generator().manual_seed(0)))
+first = next(vaelib.batches(mnist.train, batch_size=128, shuffle=True, generator=torch.Generator().manual_seed(0)))
 print("batch images", tuple(first.images.shape), "labels", tuple(first.labels.shape))
 print("labels of the first 16:", first.labels[:16].tolist())
 
 # %%
-plots.grid_figure(first.images[:32], nrow=16, title="a shuffled training batch (first 32 of 128)")
+figures.mosaic_figure(first.images[:32], nrow=16, title="a shuffled training batch (first 32 of 128)")
 
 # %% [markdown]
 # ## Recap
 #
-# - `vaelib.load_mnist()` returns `data.train`, `data.val`, `data.test`; each has `images` `(N, 1, 28, 28)` in [0, 1]
-#   and `labels` `(N,)`.
-# - The ten classes are roughly balanced; pixels are mostly 0 or close to 1, which is why the decoder models each
-#   pixel as a Bernoulli variable.
+# - A VAE encodes an image into a short code z and decodes z back into a probability of ink for every pixel; its
+#   loss is a reconstruction term plus a KL term (notebook 02).
+# - `vaelib.load_mnist()` returns `mnist.train`, `mnist.val`, `mnist.test`, each a `vaelib.Digits` with `images`
+#   `(N, 1, 28, 28)` in [0, 1] and `labels` `(N,)`.
+# - The ten classes are roughly balanced. Four pixels in five are background (0); the ink is split about evenly
+#   between pixels near 1 and grey stroke edges. The decoder treats every pixel as a coin flip (Bernoulli): exact for
+#   the background and the stroke cores, an approximation at the edges.
 # - Train to fit, validation to choose, test to report; the split is fixed by a seed.
 # - `vaelib.batches` cuts shuffled mini-batches from memory.
 #
@@ -139,12 +194,12 @@ plots.grid_figure(first.images[:32], nrow=16, title="a shuffled training batch (
 # ## Exercises
 #
 # 1. **Hard digits.** Show 20 examples of the digit you find hardest to read (hint:
-#    `data.test.images[data.test.labels == 8]` and `plots.grid_figure`). Which ones would *you* get wrong? Then let
-#    the project's digit classifier read the whole test set (`vaelib.classifier.load_classifier` and
-#    `vaelib.classifier.predict_proba`): which digit does it get wrong most often, and what do the 20 test images it
-#    is least sure of look like?
+#    `mnist.test.images[mnist.test.labels == 8]` and `figures.mosaic_figure`). Which ones would *you* get wrong? Then
+#    let the project's digit classifier read the whole test set (`vaelib.core.classifier.load_classifier` and
+#    `vaelib.core.classifier.predict_proba`): which digit does it get wrong most often, and what do the 20 test images
+#    it is least sure of look like?
 # 2. **The average digit.** Compute the mean image of each class (`images.mean(dim=0)`) and draw the ten means with
-#    `plots.grid_figure`. What does the average "1" look like compared with the average "8"? Put a number on it: the
+#    `figures.mosaic_figure`. What does the average "1" look like compared with the average "8"? Put a number on it: the
 #    brightest pixel of each mean image, and how far the images of a class lie from their mean.
 # 3. **Grey pixels.** What fraction of the test pixels lies strictly between 0.1 and 0.9, and what fraction of the
 #    inked (non-zero) ones? Would a model that outputs only 0 or 1 be a good fit? (Hint: the loss of one pixel of
@@ -156,35 +211,36 @@ plots.grid_figure(first.images[:32], nrow=16, title="a shuffled training batch (
 # The first 20 eights of the test set:
 
 # %%
-eights = data.test.images[data.test.labels == 8]
-plots.grid_figure(eights[:20], title="the first 20 eights of the test set")
+eights = mnist.test.images[mnist.test.labels == 8]
+figures.mosaic_figure(eights[:20], title="the first 20 eights of the test set")
 
 # %% [markdown]
 # Now the classifier (a small convolutional network trained on the training images; it ships inside the package).
 # Its mistakes on the 10,000 test digits, per class:
 
 # %%
-from vaelib.classifier import load_classifier, predict_proba
+from vaelib.core.classifier import load_classifier, predict_proba
 
-probs = predict_proba(load_classifier(), data.test.images)
+probs = predict_proba(load_classifier(), mnist.test.images)
 guess, sureness = probs.argmax(dim=1), probs.max(dim=1).values
-wrong = guess != data.test.labels
+wrong = guess != mnist.test.labels
 print(f"wrong: {int(wrong.sum())} of {len(wrong):,} ({wrong.float().mean():.2%})")
 print("digit  " + "".join(f"{d:>6}" for d in range(10)))
-print("wrong  " + "".join(f"{int(wrong[data.test.labels == d].sum()):>6}" for d in range(10)))
-hardest = max(range(10), key=lambda d: wrong[data.test.labels == d].float().mean())
+print("wrong  " + "".join(f"{int(wrong[mnist.test.labels == d].sum()):>6}" for d in range(10)))
+hardest = max(range(10), key=lambda d: wrong[mnist.test.labels == d].float().mean())
 print(f"most often wrong, as a share of its class: {hardest}")
 
 # %% [markdown]
-# The 20 test images it is least sure of (the lowest top probability), with their labels and its guesses:
+# The 20 test images it is least sure of (the lowest top probability). Under each, "label→guess probability": the
+# true label, the classifier's guess, and the probability it gives that guess.
 
 # %%
 unsure = sureness.argsort()[:20]
-print("label:", data.test.labels[unsure].tolist())
-print("guess:", guess[unsure].tolist())
-low, high = sureness[unsure].min(), sureness[unsure].max()
-print(f"wrong: {int(wrong[unsure].sum())} of 20; top probability between {low:.2f} and {high:.2f}")
-plots.grid_figure(data.test.images[unsure], title="the 20 test digits the classifier is least sure of")
+labels, guesses, tops = mnist.test.labels[unsure].tolist(), guess[unsure].tolist(), sureness[unsure].tolist()
+print(f"wrong: {int(wrong[unsure].sum())} of 20; top probability between {min(tops):.2f} and {max(tops):.2f}")
+assert max(tops) < 0.55  # not one of them gets much more than an even chance
+captions = [f"{label}→{g} {top:.2f}" for label, g, top in zip(labels, guesses, tops, strict=True)]
+figures.captioned_mosaic_figure(mnist.test.images[unsure], captions, nrow=10)
 
 # %% [markdown]
 # The classifier gets 77 of the 10,000 test digits wrong, under 1 %, and the 9s most often (17 of them). Its 20
@@ -197,14 +253,17 @@ plots.grid_figure(data.test.images[unsure], title="the 20 test digits the classi
 # ### Solution 2
 
 # %%
-means = torch.stack([data.train.images[data.train.labels == d].mean(dim=0) for d in range(10)])
-plots.grid_figure(means, title="the mean training image of each digit")
+means = torch.stack([mnist.train.images[mnist.train.labels == d].mean(dim=0) for d in range(10)])
+figures.mosaic_figure(means, title="the mean training image of each digit")
 
 # %%
 print("digit                     " + "".join(f"{d:>6}" for d in range(10)))
 print("brightest pixel of mean   " + "".join(f"{m.max():6.2f}" for m in means))
-spread = [(data.train.images[data.train.labels == d] - means[d]).pow(2).mean().sqrt() for d in range(10)]
+spread = torch.stack([(mnist.train.images[mnist.train.labels == d] - means[d]).pow(2).mean().sqrt() for d in range(10)])
 print("rms distance from mean    " + "".join(f"{s:6.3f}" for s in spread))
+brightest = means.flatten(1).max(dim=1).values
+assert brightest.argmax() == 1 and spread.argmin() == 1  # the 1s: the brightest mean stroke, the closest to it
+assert brightest[8] < brightest[1] and spread[8] > spread[1]  # the 8s: a fainter, blurrier mean
 
 # %% [markdown]
 # The average 1 is a thin, bright bar: 1s vary little except in slant, so their mean keeps a sharp stroke whose
@@ -217,7 +276,7 @@ print("rms distance from mean    " + "".join(f"{s:6.3f}" for s in spread))
 # ### Solution 3
 
 # %%
-test_pixels = data.test.images
+test_pixels = mnist.test.images
 grey = (test_pixels > 0.1) & (test_pixels < 0.9)
 print(f"strictly between 0.1 and 0.9: {grey.float().mean():.1%} of all test pixels")
 print(f"                              {grey[test_pixels > 0].float().mean():.1%} of the inked ones")
@@ -228,10 +287,14 @@ print(f"                              {grey[test_pixels > 0].float().mean():.1%}
 # %%
 import torch.nn.functional as F
 
+x = 0.3
 p = torch.tensor([0.01, 0.1, 0.3, 0.5, 0.9, 0.99])
-cost = F.binary_cross_entropy(p, torch.full_like(p, 0.3), reduction="none")
+cost = F.binary_cross_entropy(p, torch.full_like(p, x), reduction="none")
+print(f"grey value x = {x}")
 print("p      " + "".join(f"{v:7.2f}" for v in p.tolist()))
 print("nats   " + "".join(f"{c:7.3f}" for c in cost.tolist()))
+assert cost.argmin() == 2  # smallest at p = x
+assert (cost[:2].diff() < 0).all() and (cost[2:].diff() > 0).all()  # and growing on both sides of it
 
 # %% [markdown]
 # Only 8.6 % of all test pixels are grey, but they make up 44.6 % of the inked ones: the edges of every stroke.
@@ -240,7 +303,7 @@ print("nats   " + "".join(f"{c:7.3f}" for c in cost.tolist()))
 # 3.227 nats, and p = 1 infinitely many (ln 0 = −∞). So the VAE's decoder outputs a probability strictly between
 # 0 and 1 for every pixel. Even a perfect decoder pays 0.611 nats for such a pixel (the minimum is not 0), which
 # is one reason why the −ELBO on grey MNIST never gets near 0. (Papers often train on binarised MNIST instead,
-# each pixel drawn as 0 or 1; `vae-train --data binary` does that, see the README.)
+# each pixel drawn as 0 or 1; `vae-train --data binary` does that.)
 #
 # ## Further reading
 #
@@ -249,4 +312,4 @@ print("nats   " + "".join(f"{c:7.3f}" for c in cost.tolist()))
 #   classifier used in Solution 1).
 # - The torchvision documentation of
 #   [`torchvision.datasets.MNIST`](https://docs.pytorch.org/vision/stable/generated/torchvision.datasets.MNIST.html),
-#   which `vaelib.load_mnist` uses to download and read the files.
+#   which `vaelib.load_mnist` uses to download the files (it reads them itself, with `vaelib.core.data.read_idx`).

@@ -98,6 +98,13 @@ def test_iwae_chunking_does_not_change_the_weights(model, images):
     torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-3)
 
 
+def test_a_chunk_smaller_than_the_batch_splits_the_images(model, images):
+    eps = torch.randn(3, len(images), model.config.latent_dim, generator=torch.Generator().manual_seed(4))
+    whole = measures.log_weights(model, images, eps, chunk=10_000)
+    split = measures.log_weights(model, images, eps, chunk=5)  # 16 images: passes of 5, 5, 5 and 1
+    torch.testing.assert_close(split, whole, rtol=1e-5, atol=1e-3)
+
+
 def test_iwae_k1_is_the_elbo_in_expectation(model, images):
     """k = 1: the mean over many independent draws matches the -ELBO (which uses the analytic KL)."""
     split = Digits(images.repeat(16, 1, 1, 1), torch.zeros(16 * 16, dtype=torch.long))

@@ -115,6 +115,15 @@ class ArgumentParser(argparse.ArgumentParser):
             "--data-dir", help=f"MNIST root{data_use}, holding MNIST/raw/ (default: $VAELIB_DATA_DIR or ./data)"
         )
 
+    def add_quick(self, train_images: int, epochs: int) -> None:
+        """The --quick flag of the commands that train: a smoke test on a few images."""
+        self.add_argument(
+            "--quick",
+            action="store_true",
+            help=f"smoke test: {train_images:,} training images, {epochs} epoch{'s' * (epochs != 1)}; "
+            "explicit flags win (also: VAELIB_QUICK=1)",
+        )
+
     def error(self, message):
         self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 

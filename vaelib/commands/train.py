@@ -89,12 +89,7 @@ def build_parser() -> ArgumentParser:
         action="store_true",
         help="with --resume: accept a checkpoint older than the run's last.pth (retrains, overwriting later epochs)",
     )
-    p.add_argument(
-        "--quick",
-        action="store_true",
-        help=f"smoke test: {quick['train_images']:,} training images, {quick['epochs']} epochs; "
-        "explicit flags win (also: VAELIB_QUICK=1)",
-    )
+    p.add_quick(quick["train_images"], quick["epochs"])
     return p
 
 

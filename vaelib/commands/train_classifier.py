@@ -50,12 +50,7 @@ def build_parser() -> ArgumentParser:
         f"in quick mode $VAELIB_CHECKPOINT_DIR/{FILE_NAME})",
     )
     p.add_device_and_data()
-    p.add_argument(
-        "--quick",
-        action="store_true",
-        help=f"smoke test: {QUICK_CLASSIFIER['train_images']:,} training images, {QUICK_CLASSIFIER['epochs']} epoch; "
-        "explicit flags win (also: VAELIB_QUICK=1)",
-    )
+    p.add_quick(QUICK_CLASSIFIER["train_images"], QUICK_CLASSIFIER["epochs"])
     return p
 
 

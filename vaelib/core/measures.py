@@ -59,37 +59,48 @@ def bits_per_dim(nats_per_image: float, dims: int = PIXELS) -> float:
     return nats_per_image / (dims * math.log(2))
 
 
-def log_weights(model, x: torch.Tensor, eps: torch.Tensor, chunk: int = 4096, q=None) -> torch.Tensor:
+def log_weights(model, x: torch.Tensor, eps: torch.Tensor, chunk: int = 1024, q=None) -> torch.Tensor:
     """log w = log p(x|z) + log p(z) - log q(z|x) at the codes z = mu(x) + sigma(x) * eps: eps (n, B, D) -> (n, B)
     float64, in eval mode. The importance weights of the IWAE bound, and at eps on a grid, the integrand of the ELBO.
     q = (mu, log_var), each (B, D), puts another Gaussian in the encoder's place.
 
-    Decodes at most `chunk` images at once, so memory stays bounded whatever n and B are; log p(x|z) is the
-    likelihood's no-gradient fast form, which keeps the loop near the decoder's own speed (benchmarks/iwae_speed.py).
+    Decodes at most `chunk` images at once (fewer images per pass when B alone exceeds it), so memory stays bounded
+    whatever n and B are; log p(x|z) is the likelihood's no-gradient fast form, which keeps the loop near the
+    decoder's own speed (benchmarks/iwae_speed.py).
     """
     with evaluating(model):
         mu, log_var = (t.float() for t in (model.encode(x) if q is None else q))  # (B, D) each
         sigma, target = torch.exp(0.5 * log_var), x.float().reshape(len(x), -1)  # (B, D), (B, 784)
-        per_pass = max(1, chunk // len(x))  # codes per image decoded per pass
+        per_pass, images = max(1, chunk // len(x)), max(1, min(len(x), chunk))  # codes per image, images per pass
         rows = []
         for part in eps.split(per_pass):
-            z = mu + sigma * part.to(mu.device)  # (n, B, D)
-            logits = model.decode_logits(z.flatten(0, 1)).float().reshape(len(part), len(x), -1)  # (n, B, 784)
-            log_px = likelihood.log_prob_fast(logits, target)  # (n, B)
-            log_ratio = gaussian_log_prob(z) - gaussian_log_prob(z, mu, log_var)  # log p(z) - log q(z|x), (n, B)
-            rows.append((log_px + log_ratio).double())
+            row = []
+            for i in range(0, len(x), images):
+                at = slice(i, i + images)
+                z = mu[at] + sigma[at] * part[:, at].to(mu.device)  # (n, b, D)
+                logits = model.decode_logits(z.flatten(0, 1)).float().reshape(*z.shape[:2], -1)  # (n, b, 784)
+                log_px = likelihood.log_prob_fast(logits, target[at])  # (n, b)
+                log_ratio = gaussian_log_prob(z) - gaussian_log_prob(z, mu[at], log_var[at])  # log p(z) - log q(z|x)
+                row.append((log_px + log_ratio).double())
+            rows.append(torch.cat(row, dim=1))
     return torch.cat(rows)
 
 
 def iwae_log_weights(model, x: torch.Tensor, k: int, chunk: int = 4096, generator=None) -> torch.Tensor:
-    """log w_i for k draws z_i ~ q(z|x) of each image x (B, 1, 28, 28): (k, B) float64 (see log_weights)."""
+    """log w_i for k draws z_i ~ q(z|x) of each image x (B, 1, 28, 28): (k, B) float64 (see log_weights).
+
+    The codes are drawn chunk // B per image at a time, so `chunk` is part of what a seed means (4096 reproduces the
+    recorded bounds); log_weights then decodes them in passes of its own size.
+    """
     per_pass = max(1, chunk // len(x))
     device = next(model.parameters()).device
+    with evaluating(model):
+        q = model.encode(x)  # once: every pass below decodes new codes of the same posteriors
     draws = (
         torch.randn((min(per_pass, k - start), len(x), model.config.latent_dim), generator=generator, device=device)
         for start in range(0, k, per_pass)
     )  # drawn pass by pass as they are needed: memory stays bounded
-    return torch.cat([log_weights(model, x, eps, chunk) for eps in draws])
+    return torch.cat([log_weights(model, x, eps, q=q) for eps in draws])
 
 
 def iwae_per_image(
@@ -127,7 +138,7 @@ def iwae_bound(model, digits: Digits, k: int = 1000, batch_size: int = 50, seed:
     return iwae_per_image(model, digits, k, batch_size, seed, **kwargs).mean().item()
 
 
-def log_joint(model, x: torch.Tensor, z: torch.Tensor, chunk: int = 4096) -> torch.Tensor:
+def log_joint(model, x: torch.Tensor, z: torch.Tensor, chunk: int = 1024) -> torch.Tensor:
     """log p(x, z) = log p(x|z) + log p(z) of every image x (B, 1, 28, 28) with every code z (M, D): (B, M) float64.
 
     The decoder runs once per code whatever B is (the likelihood's all-pairs form). Normalised over z, this is the
@@ -142,7 +153,7 @@ def log_joint(model, x: torch.Tensor, z: torch.Tensor, chunk: int = 4096) -> tor
     return torch.cat(log_px, dim=1) + gaussian_log_prob(z.double().cpu())  # (B, M)
 
 
-def grid_neg_log_likelihood(model, x: torch.Tensor, limit: float = 5.0, steps: int = 301, chunk: int = 4096):
+def grid_neg_log_likelihood(model, x: torch.Tensor, limit: float = 5.0, steps: int = 301, chunk: int = 1024):
     """-log p(x) itself, not a bound, for a model with a 2-D latent: (B,) float64 nats per image.
 
     p(x) = ∫ p(x|z) p(z) dz is approximated by the sum of p(x, z_g) Δ² over a steps x steps grid of z_g on
@@ -159,7 +170,9 @@ def grid_neg_log_likelihood(model, x: torch.Tensor, limit: float = 5.0, steps: i
     return -(total + 2 * math.log(2 * limit / (steps - 1)))  # + log Δ²
 
 
-def posterior_kl(model, x: torch.Tensor, neg_log_px: torch.Tensor, width: float = 6.0, steps: int = 41, q=None):
+def posterior_kl(
+    model, x: torch.Tensor, neg_log_px: torch.Tensor, width: float = 6.0, steps: int = 41, q=None, chunk: int = 1024
+):
     """KL(q(z|x) ‖ p(z|x)) of each image (B,) float64 nats, by quadrature, for a model with a 2-D latent; q = (mu,
     log_var), each (B, D), measures another Gaussian than the encoder's.
 
@@ -172,7 +185,7 @@ def posterior_kl(model, x: torch.Tensor, neg_log_px: torch.Tensor, width: float 
     axis = torch.linspace(-width, width, steps)
     eps = torch.stack(torch.meshgrid(axis, axis, indexing="xy"), dim=-1).reshape(-1, 1, 2).expand(-1, len(x), -1)
     weights = torch.softmax(gaussian_log_prob(eps[:, 0].double()), dim=0)[:, None]  # (S², 1): q at the grid, sums to 1
-    neg_elbo = -(weights * log_weights(model, x, eps.contiguous(), q=q)).sum(dim=0)  # (B,): E_q[-log w]
+    neg_elbo = -(weights * log_weights(model, x, eps.contiguous(), chunk, q=q)).sum(dim=0)  # (B,): E_q[-log w]
     return neg_elbo - neg_log_px.double()
 
 
