@@ -1,6 +1,8 @@
 """The pixel likelihood p(x|z), its fast and all-pairs forms, and the one-module swap that shows it has one home."""
 
+import ast
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -143,3 +145,29 @@ def test_swapped_likelihood_reaches_the_joint_and_the_exact_likelihood(gaussian_
         gaussian_model.decoder[0].weight.zero_()
     exact = measures.grid_neg_log_likelihood(gaussian_model, images, steps=101)
     torch.testing.assert_close(exact, -by_hand(gaussian_model, images, torch.zeros(4, 2)), rtol=0, atol=1e-3)
+
+
+LIKELIHOOD_CALLS = {"binary_cross_entropy", "binary_cross_entropy_with_logits", "softplus", "logsigmoid"}
+
+
+def likelihood_calls(source: str) -> set[str]:
+    """The names of Bernoulli-likelihood functions a module's source uses (as attributes or bare names)."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
+        if name in LIKELIHOOD_CALLS:
+            found.add(name)
+    return found
+
+
+def test_no_other_module_writes_the_likelihood():
+    """One home for the formula: only vaelib/core/likelihood.py calls the Bernoulli likelihood's building blocks."""
+    package = Path(likelihood.__file__).resolve().parents[1]
+    assert likelihood_calls("import torch.nn.functional as F\nF.binary_cross_entropy(p, x)") == {"binary_cross_entropy"}
+    others = {
+        str(path.relative_to(package)): calls
+        for path in sorted(package.rglob("*.py"))
+        if path.name != "likelihood.py" and (calls := likelihood_calls(path.read_text()))
+    }
+    assert not others
+    assert likelihood_calls(Path(likelihood.__file__).read_text())  # the home itself does use them
