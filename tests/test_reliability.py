@@ -385,12 +385,17 @@ def test_sigkill_at_random_moments(tiny, reference_run, tmp_path):
 CLI_FLAGS = ["--epochs", "3", "--batch_size", "64", "--learning_rate", "0.004", "--schedule", "onecycle", "--seed", "1",
              "--save-every", "1", "--device", "cpu"]  # fmt: skip
 CLI_SCRIPT = """
-import sys
+import sys, time
 from vaelib.commands import train
-from vaelib.core import data
+from vaelib.core import data, training
 from vaelib.runs import run
 full = data.load_mnist()
 run.load_mnist = lambda *args, **kwargs: data.MNIST(full.train.head(256), full.val.head(128), full.test.head(128))
+step = training.train_step
+def slow_step(*args, **kwargs):  # a second per epoch: the test's Ctrl-C lands inside the run even on a loaded machine
+    time.sleep(0.25)
+    return step(*args, **kwargs)
+training.train_step = slow_step
 train.main(sys.argv[1:])
 """
 
@@ -410,7 +415,7 @@ def test_ctrl_c_then_resume_equals_uninterrupted(
         while not list(isolated_checkpoints.glob("run_*/last.pth")):  # the epoch-0 save: epoch 1 is starting
             assert proc.poll() is None and time.monotonic() < deadline, err.read_text()
             time.sleep(0.02)
-        time.sleep(0.05)  # into epoch 1: the tiny run's epochs take a fraction of a second, so not much later
+        time.sleep(0.05)  # into epoch 1, whose four steps take a second (CLI_SCRIPT slows them, the maths unchanged)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(TIMEOUT) == 130, err.read_text()
     printed, errors = out.read_text(), err.read_text()
