@@ -400,6 +400,12 @@ train.main(sys.argv[1:])
 """
 
 
+def _default_sigint():
+    """In the child before it starts: SIGINT back to its default, so Python turns it into KeyboardInterrupt (a shell
+    that starts a job in the background, as CI runners may, makes it ignored, and the child would inherit that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_then_resume_equals_uninterrupted(
     mnist_root, tiny, reference, isolated_checkpoints, tmp_path, monkeypatch
 ):
@@ -410,7 +416,9 @@ def test_ctrl_c_then_resume_equals_uninterrupted(
     env.update(OMP_NUM_THREADS=str(torch.get_num_threads()), VAELIB_QUICK="0")  # the reference's arithmetic, CONFIG
     with open(out, "w") as stdout, open(err, "w") as stderr:
         command = [sys.executable, "-c", CLI_SCRIPT, *CLI_FLAGS]
-        proc = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=stdout, stderr=stderr)
+        proc = subprocess.Popen(  # Ctrl-C's signal handled as in a terminal, even if this test's runner ignores it
+            command, env=env, cwd=tmp_path, stdout=stdout, stderr=stderr, preexec_fn=_default_sigint
+        )
         deadline = time.monotonic() + TIMEOUT
         while not list(isolated_checkpoints.glob("run_*/last.pth")):  # the epoch-0 save: epoch 1 is starting
             assert proc.poll() is None and time.monotonic() < deadline, err.read_text()
